@@ -1,0 +1,57 @@
+# The two commands a newcomer needs: `make run` and `make test`. Both install what is missing first.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+NODE_OK := $(shell node -e 'process.exit(+process.versions.node.split(".")[0] >= 20 ? 0 : 1)' 2>/dev/null && echo yes)
+SOURCES := $(shell find firmware drivers images test -name '*.ts' 2>/dev/null) tsconfig.json
+
+.PHONY: help deps build run test lint typecheck unit bench clean
+
+help:
+	@echo "make run    install what is missing, then start the simulated Skyminer"
+	@echo "make test   install what is missing, then typecheck, lint and run every test"
+	@echo "make bench  print the benchmark figures"
+
+# System packages the native addons and tests need (python3, make, g++ build the addons with node-gyp).
+.cache/apt.stamp:
+	@mkdir -p .cache
+	@missing=""; for p in python3 make g++; do command -v $$p >/dev/null || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then \
+	  echo "installing:$$missing"; \
+	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	  $$SUDO apt-get update -qq && $$SUDO apt-get install -y -qq python3 make g++; \
+	fi
+	@touch $@
+
+node_modules/.installed: package.json package-lock.json .cache/apt.stamp
+	@[ "$(NODE_OK)" = yes ] || { echo "Node.js 20 or newer is needed (found: $$(node --version 2>/dev/null || echo none))"; exit 1; }
+	npm ci --no-audit --no-fund
+	@touch $@
+
+deps: node_modules/.installed
+
+dist/.built: node_modules/.installed $(SOURCES)
+	npx tsc -p tsconfig.json
+	@chmod +x dist/firmware/cli/main.js
+	@touch $@
+
+build: dist/.built
+
+run: build
+	node dist/firmware/cli/main.js sim
+
+typecheck: build
+
+lint: deps
+	npx eslint .
+	npx prettier --check .
+
+unit: build
+	npx vitest run
+
+test: typecheck lint unit
+
+bench: build
+	node dist/test/bench/run.js
+
+clean:
+	rm -rf dist .cache node_modules/.installed

@@ -1,0 +1,10 @@
+import { defineConfig } from 'vitest/config';
+
+export default defineConfig({
+  test: {
+    include: ['test/**/*.test.ts'],
+    // Two cores: keep the pool small so end-to-end runs of the real command are not starved.
+    maxWorkers: 2,
+    testTimeout: 20_000,
+  },
+});
