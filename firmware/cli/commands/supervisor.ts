@@ -1,0 +1,55 @@
+import { mkdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import { openI2cBus } from '../../../drivers/i2c/bus.js';
+import { Ssd1306 } from '../../../drivers/ssd1306/driver.js';
+import { Panel } from '../../panel/panel.js';
+import { JsonLinesEventLog } from '../../supervisor/event-log.js';
+import { Supervisor, type BoardLines } from '../../supervisor/supervisor.js';
+import { readRoleConfig, stderrLogger, untilStopped } from './device-common.js';
+
+/** `skyminer supervisor`: the manager's role on a real box. */
+export async function supervisorCommand(argv: string[]): Promise<number> {
+  const config = await readRoleConfig(argv);
+  const logger = stderrLogger;
+  await mkdir(config.supervisor.state_dir, { recursive: true });
+  const events = new JsonLinesEventLog(join(config.supervisor.state_dir, 'events.jsonl'), (m) =>
+    logger.warn(m),
+  );
+  const lines = new Map<number, BoardLines>();
+  const supervisor = new Supervisor({
+    boards: config.box.boards,
+    lines,
+    listen: { host: '0.0.0.0', port: config.network.heartbeat_port },
+    policy: {
+      heartbeatTimeoutMs: config.supervisor.heartbeat_timeout_ms,
+      bootTimeoutMs: config.supervisor.boot_timeout_s * 1000,
+    },
+    powerOnGapMs: config.supervisor.power_on_gap_ms,
+    logger,
+    events: events.sink,
+  });
+  await supervisor.start();
+
+  // A missing or broken panel must not keep the supervisor from supervising.
+  let panel: Panel | undefined;
+  if (config.panel.enabled) {
+    try {
+      const bus = await openI2cBus(config.panel.i2c_bus);
+      const driver = new Ssd1306(bus, { address: config.panel.address, height: config.panel.height, logger });
+      panel = new Panel(driver, () => supervisor.view());
+      panel.start();
+    } catch (err) {
+      logger.warn(
+        `panel: /dev/i2c-${config.panel.i2c_bus} unavailable (${(err as Error).message}); running without it`,
+      );
+    }
+  }
+  logger.info(
+    `supervisor: watching ${config.box.boards} boards, heartbeats on udp/${config.network.heartbeat_port}`,
+  );
+  await untilStopped();
+  await supervisor.stop();
+  await panel?.stop();
+  await events.flush();
+  return 0;
+}

@@ -1,0 +1,73 @@
+import { z } from 'zod';
+
+const port = z.int().min(1).max(65535);
+const ipv4 = z
+  .string()
+  .regex(/^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})$/, 'expected an IPv4 address such as 192.168.0.2');
+
+const line = z.strictObject({
+  chip: z.string().min(1),
+  offset: z.int().min(0).max(1023).optional(),
+  name: z.string().min(1).optional(),
+  active_low: z.boolean().default(false),
+});
+
+/** The whole device config. Every key is optional in the file; defaults are the shipped box's wiring. */
+export const configSchema = z.strictObject({
+  box: z
+    .strictObject({
+      boards: z
+        .int()
+        .min(4)
+        .max(64)
+        .refine((n) => n % 4 === 0, 'expected a multiple of 4 (boards come in groups of 4)')
+        .default(8),
+      /** Board numbers start at 1; board 1 is the manager. */
+      slot: z.int().min(1).max(64).optional(),
+    })
+    .prefault({}),
+  network: z
+    .strictObject({
+      manager_address: ipv4.default('192.168.0.2'),
+      /** Board n listens at first_board_address + (n - 1). */
+      first_board_address: ipv4.default('192.168.0.2'),
+      heartbeat_port: port.default(7700),
+      agent_port: port.default(7701),
+    })
+    .prefault({}),
+  supervisor: z
+    .strictObject({
+      heartbeat_interval_ms: z.int().min(100).max(60_000).default(1000),
+      heartbeat_timeout_ms: z.int().min(500).max(600_000).default(2500),
+      boot_timeout_s: z.int().min(5).max(3600).default(120),
+      power_on_gap_ms: z.int().min(0).max(60_000).default(1000),
+      state_dir: z.string().min(1).default('/var/lib/skyminer'),
+      watchdog: z.string().min(1).default('/dev/watchdog'),
+      watchdog_timeout_s: z.int().min(1).max(600).default(15),
+    })
+    .prefault({}),
+  agent: z
+    .strictObject({
+      watchdog: z.string().min(1).default('/dev/watchdog'),
+      watchdog_timeout_s: z.int().min(1).max(600).default(15),
+    })
+    .prefault({}),
+  panel: z
+    .strictObject({
+      enabled: z.boolean().default(true),
+      i2c_bus: z.int().min(0).max(255).default(0),
+      address: z.int().min(0x03).max(0x77).default(0x3c),
+      height: z.union([z.literal(64), z.literal(32)]).default(64),
+      page_period_s: z.int().min(1).max(3600).default(8),
+    })
+    .prefault({}),
+  gpio: z
+    .strictObject({
+      backend: z.enum(['chardev', 'sysfs']).default('chardev'),
+      /** Power and reset line per board, in board order starting at board 2 (the manager has none). */
+      boards: z.array(z.strictObject({ power: line, reset: line })).default([]),
+    })
+    .prefault({}),
+});
+
+export type Config = z.infer<typeof configSchema>;

@@ -1,0 +1,38 @@
+import type { Framebuffer } from '../../drivers/ssd1306/framebuffer.js';
+import { frameToBlocks } from '../panel/terminal-view.js';
+import type { BoxView } from '../supervisor/view.js';
+
+const STATUS_WORD: Record<string, string> = {
+  up: '\x1b[32mup\x1b[0m',
+  booting: '\x1b[33mbooting\x1b[0m',
+  off: '\x1b[90moff\x1b[0m',
+  'no-contact': '\x1b[31mno contact\x1b[0m',
+};
+
+/** One screenful for `skyminer sim`: the panel in block characters inside a bezel, board states beside it. */
+export function renderScreen(frame: Framebuffer, view: BoxView, footer: string): string {
+  const panel = frameToBlocks(frame);
+  const width = panel[0]?.length ?? 64;
+  const left = [
+    '┌' + '─'.repeat(width) + '┐',
+    ...panel.map((l) => '│' + l + '│'),
+    '└' + '─'.repeat(width) + '┘',
+  ];
+  const right = ['  Boards', ''];
+  for (const b of view.boards) {
+    const role = b.role === 'manager' ? ' (manager)' : '';
+    const up = b.status === 'up' && b.uptimeS !== undefined ? `  up ${formatSeconds(b.uptimeS)}` : '';
+    right.push(`  ${String(b.board).padStart(2)}  ${STATUS_WORD[b.status] ?? b.status}${role}${up}`);
+  }
+  const rows = Math.max(left.length, right.length);
+  const out: string[] = [];
+  for (let i = 0; i < rows; i++) out.push((left[i] ?? ' '.repeat(width + 2)) + (right[i] ?? '') + '\x1b[K');
+  out.push(footer + '\x1b[K');
+  return out.join('\n');
+}
+
+function formatSeconds(s: number): string {
+  if (s < 60) return `${Math.floor(s)}s`;
+  if (s < 3600) return `${Math.floor(s / 60)}m${String(Math.floor(s % 60)).padStart(2, '0')}s`;
+  return `${Math.floor(s / 3600)}h${String(Math.floor((s % 3600) / 60)).padStart(2, '0')}m`;
+}

@@ -1,0 +1,101 @@
+import { mkdtemp, readFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { Ssd1306Model } from '../../drivers/ssd1306/emulator.js';
+import { pngToFramebuffer } from '../../drivers/ssd1306/framebuffer.js';
+import { renderOverview } from '../../firmware/panel/pages/overview.js';
+import type { BoxView } from '../../firmware/supervisor/view.js';
+import { runSkyminer } from '../helpers/skyminer.js';
+
+function allUp(n: number): BoxView {
+  return {
+    at: 0,
+    boards: Array.from({ length: n }, (_, i) => ({
+      board: i + 1,
+      role: i === 0 ? ('manager' as const) : ('worker' as const),
+      status: 'up' as const,
+      forS: 0,
+    })),
+  };
+}
+
+describe('skyminer sim --headless', () => {
+  it('brings 8 boards up, writes the panel picture and a trace that rebuilds it', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'sim-'));
+    const png = join(dir, 'panel.png');
+    const trace = join(dir, 'trace.txt');
+    const events = join(dir, 'events.jsonl');
+    const r = await runSkyminer([
+      'sim', '--headless', '--duration', '2', '--boot-ms', '150', '--power-gap-ms', '50',
+      '--snapshot', png, '--i2c-trace', trace, '--events', events,
+    ]); // prettier-ignore
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+
+    const picture = pngToFramebuffer(await readFile(png));
+    expect(picture.width).toBe(128);
+    expect(picture.height).toBe(64);
+    expect(picture.equals(renderOverview(allUp(8)))).toBe(true);
+
+    // Replaying every traced transfer into a fresh controller model must give the same picture.
+    const model = new Ssd1306Model();
+    const lines = (await readFile(trace, 'utf8')).trim().split('\n');
+    let lastMs = 0;
+    for (const line of lines) {
+      const [ms, address, bytes] = line.split(' ');
+      expect(address).toBe('0x3c');
+      expect(Number(ms)).toBeGreaterThanOrEqual(lastMs);
+      lastMs = Number(ms);
+      model.write(Buffer.from(bytes!, 'hex'));
+    }
+    expect(model.picture().equals(picture)).toBe(true);
+
+    const ups = (await readFile(events, 'utf8'))
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as { board: number; event: string })
+      .filter((e) => e.event === 'up')
+      .map((e) => e.board)
+      .sort((a, b) => a - b);
+    expect(ups).toEqual([1, 2, 3, 4, 5, 6, 7, 8]);
+  });
+
+  it('runs a 4-board box', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'sim-'));
+    const png = join(dir, 'panel.png');
+    const r = await runSkyminer(['sim', '--headless', '--boards', '4', '--duration', '1', '--boot-ms', '100',
+      '--power-gap-ms', '20', '--snapshot', png]); // prettier-ignore
+    expect(r.code).toBe(0);
+    expect(pngToFramebuffer(await readFile(png)).equals(renderOverview(allUp(4)))).toBe(true);
+  });
+
+  it('refuses a board count that is not a multiple of 4, with one line and exit code 2', async () => {
+    const r = await runSkyminer(['sim', '--headless', '--boards', '6', '--duration', '1']);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toBe(
+      'skyminer: --boards: a Skyminer has a multiple of 4 boards (4, 8, 12, ...), got 6\n',
+    );
+  });
+
+  it('refuses unknown options and commands with one line', async () => {
+    const a = await runSkyminer(['sim', '--frobnicate']);
+    expect(a.code).toBe(2);
+    expect(a.stderr.trim().split('\n')).toHaveLength(1);
+    expect(a.stderr).toMatch(/frobnicate/);
+    const b = await runSkyminer(['dance']);
+    expect(b.code).toBe(2);
+    expect(b.stderr).toBe(
+      'skyminer: unknown command "dance"; commands: sim, supervisor, agent (see skyminer help)\n',
+    );
+  });
+
+  it('refuses a bad config file for a device role, naming the key, and exits non-zero', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'conf-'));
+    const conf = join(dir, 'skyminer.conf');
+    await (await import('node:fs/promises')).writeFile(conf, '[panel]\naddress = "0x3c"\n');
+    const r = await runSkyminer(['supervisor', '--config', conf]);
+    expect(r.code).toBe(78);
+    expect(r.stderr).toMatch(/^skyminer: .*skyminer\.conf: panel\.address: .*expected number/);
+  });
+});

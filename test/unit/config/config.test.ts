@@ -1,0 +1,68 @@
+import { mkdtemp, readdir, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { ConfigError, defaultConfig, loadConfig, parseConfigText } from '../../../firmware/config/load.js';
+
+const bad = (text: string) => () => parseConfigText(text, 'skyminer.conf');
+
+describe('config', () => {
+  it('fills every key from the defaults of the shipped box', () => {
+    const c = parseConfigText('', 'skyminer.conf');
+    expect(c.box.boards).toBe(8);
+    expect(c.panel.address).toBe(0x3c);
+    expect(c.supervisor.power_on_gap_ms).toBe(1000);
+    expect(c.network.manager_address).toBe('192.168.0.2');
+  });
+
+  it('reads hexadecimal addresses and nested tables', () => {
+    const c = parseConfigText('[panel]\naddress = 0x3d\nheight = 32\n[box]\nboards = 4\n', 'f');
+    expect(c.panel.address).toBe(0x3d);
+    expect(c.panel.height).toBe(32);
+    expect(c.box.boards).toBe(4);
+  });
+
+  it('accepts any multiple of 4 boards and refuses other counts', () => {
+    expect(parseConfigText('[box]\nboards = 12', 'f').box.boards).toBe(12);
+    expect(bad('[box]\nboards = 6')).toThrow('skyminer.conf: box.boards: expected a multiple of 4');
+    expect(bad('[box]\nboards = 0')).toThrow(/box\.boards: .*>=4/);
+  });
+
+  it('names an unknown key by its full path', () => {
+    expect(bad('[panel]\ncolour = "blue"')).toThrow('skyminer.conf: unknown key panel.colour');
+    expect(bad('boardz = 8')).toThrow('skyminer.conf: unknown key boardz');
+  });
+
+  it('names the key and the expected type when a value has the wrong type', () => {
+    expect(bad('[box]\nboards = "8"')).toThrow(/^skyminer\.conf: box\.boards: .*expected number.*got "8"$/);
+  });
+
+  it('names the key and the range when a value is out of range', () => {
+    expect(bad('[panel]\naddress = 200')).toThrow(/panel\.address: .*<=119.*got 200/);
+    expect(bad('[network]\nheartbeat_port = 70000')).toThrow(/network\.heartbeat_port/);
+  });
+
+  it('names the allowed values of an enumeration', () => {
+    expect(bad('[gpio]\nbackend = "legacy"')).toThrow(/gpio\.backend: .*"chardev"\|"sysfs"/);
+  });
+
+  it('gives the line and column of a file that is not TOML', () => {
+    expect(bad('[box\nboards = 8')).toThrow(/^skyminer\.conf:1:\d+: not valid TOML/);
+  });
+
+  it('refuses a missing file with one line and writes nothing', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'conf-'));
+    await expect(loadConfig(join(dir, 'missing.conf'))).rejects.toThrow(ConfigError);
+    await expect(loadConfig(join(dir, 'missing.conf'))).rejects.toThrow(
+      /missing\.conf: cannot read \(ENOENT\)/,
+    );
+    await writeFile(join(dir, 'bad.conf'), '[box]\nboards = 5\n');
+    await expect(loadConfig(join(dir, 'bad.conf'))).rejects.toThrow(/box\.boards/);
+    expect(await readdir(dir)).toEqual(['bad.conf']);
+  });
+
+  it('validates the simulator built-in overrides the same way', () => {
+    expect(defaultConfig({ box: { boards: 4 } }).box.boards).toBe(4);
+    expect(() => defaultConfig({ box: { boards: 7 } })).toThrow(/built-in config: box\.boards/);
+  });
+});
