@@ -11,7 +11,8 @@ import {
   type BoardState,
   type Policy,
 } from './board-state.js';
-import type { EventSink } from './event-log.js';
+import type { EventSink, SupervisorEvent } from './event-log.js';
+import type { BoardOperation, OperationResult, SupervisorOperator } from './operator.js';
 import type { BoxView } from './view.js';
 
 export interface BoardLines {
@@ -27,6 +28,9 @@ export interface SupervisorOptions {
   policy: Policy;
   powerOnGapMs: number;
   tickMs?: number;
+  /** How long a reset line is held asserted, and a power cycle keeps power off. */
+  resetPulseMs?: number;
+  powerCycleOffMs?: number;
   logger?: Logger;
   events?: EventSink;
 }
@@ -36,7 +40,7 @@ export interface SupervisorOptions {
  * new states and performs the actions. It senses line levels at start instead of trusting any saved belief,
  * and switches unpowered boards on one by one.
  */
-export class Supervisor {
+export class Supervisor implements SupervisorOperator {
   private readonly states = new Map<number, BoardState>();
   private socket: Socket | null = null;
   private tickTimer: NodeJS.Timeout | null = null;
@@ -44,6 +48,9 @@ export class Supervisor {
   private readonly startedAt = Date.now();
   private readonly logger: Logger;
   private readonly listeners = new Set<() => void>();
+  private readonly eventListeners = new Set<(event: SupervisorEvent) => void>();
+  /** The newest events, for the console; the event log on disk keeps the full history. */
+  private readonly recent: SupervisorEvent[] = [];
   /** Datagrams refused (malformed, wrong board), for the console and tests. */
   rejected = 0;
   port = 0;
@@ -117,6 +124,46 @@ export class Supervisor {
     };
   }
 
+  recentEvents(filter: { board?: number; limit?: number } = {}): SupervisorEvent[] {
+    const matching = this.recent.filter((e) => filter.board === undefined || e.board === filter.board);
+    return matching.slice(-(filter.limit ?? matching.length));
+  }
+
+  onEvent(listener: (event: SupervisorEvent) => void): () => void {
+    this.eventListeners.add(listener);
+    return () => this.eventListeners.delete(listener);
+  }
+
+  async operate(board: number, operation: BoardOperation, by: string): Promise<OperationResult> {
+    if (!this.states.has(board))
+      return { ok: false, message: `no board ${board}; boards are 1 to ${this.options.boards}` };
+    const lines = this.options.lines.get(board);
+    if (!lines?.power && operation !== 'release') {
+      return { ok: false, message: `board ${board} has no power or reset line (board 1 is the manager)` };
+    }
+    this.record(board, 'operator', { operation, by });
+    switch (operation) {
+      case 'on':
+      case 'off':
+        await this.setPower(board, operation === 'on');
+        return { ok: true, message: `board ${board} switched ${operation}` };
+      case 'reset': {
+        if (!lines?.reset) return { ok: false, message: `board ${board} has no reset line` };
+        await lines.reset.write(1);
+        await delay(this.options.resetPulseMs ?? 200);
+        await lines.reset.write(0);
+        return { ok: true, message: `board ${board} reset` };
+      }
+      case 'cycle':
+        await this.setPower(board, false);
+        await delay(this.options.powerCycleOffMs ?? 5000);
+        await this.setPower(board, true);
+        return { ok: true, message: `board ${board} power-cycled` };
+      case 'release':
+        return { ok: true, message: `board ${board} is not quarantined` };
+    }
+  }
+
   async setPower(board: number, on: boolean): Promise<void> {
     const line = this.options.lines.get(board)?.power;
     if (!line) return;
@@ -157,11 +204,26 @@ export class Supervisor {
 
   private perform(board: number, action: BoardAction): void {
     switch (action.kind) {
-      case 'log': {
-        const t = Math.round((Date.now() - this.startedAt) / 10) / 100;
-        this.options.events?.({ t, board, event: action.event, ...action.details });
+      case 'log':
+        this.record(board, action.event, action.details);
         return;
-      }
     }
   }
+
+  private record(board: number, name: string, details?: Record<string, unknown>): void {
+    const event: SupervisorEvent = {
+      t: Math.round((Date.now() - this.startedAt) / 10) / 100,
+      board,
+      event: name,
+      ...details,
+    };
+    this.recent.push(event);
+    if (this.recent.length > 1000) this.recent.splice(0, this.recent.length - 1000);
+    this.options.events?.(event);
+    for (const listener of this.eventListeners) listener(event);
+  }
+}
+
+function delay(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
 }
