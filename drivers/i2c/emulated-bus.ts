@@ -19,7 +19,6 @@ export interface EmulatedBusOptions {
 /** An in-process I2C bus: routes writes to device models, records a trace, and can inject faults. */
 export class EmulatedI2cBus implements I2cBus {
   private readonly devices = new Map<number, I2cDevice>();
-  private readonly started = performance.now();
   private traceFile: string | undefined;
   private traceLines: string[] = [];
   private fault: BusFault = 'none';
@@ -42,7 +41,10 @@ export class EmulatedI2cBus implements I2cBus {
     this.fault = fault;
   }
 
-  /** Records every transfer to a file: `<ms since start> <address in hex> <bytes in hex>` per line. */
+  /**
+   * Records every transfer to a file: `<ms since start> <address in hex> <bytes in hex>` per line, the time
+   * counted from the start of the process so that a trace also tells how long start-up took.
+   */
   traceTo(file: string): void {
     writeFileSync(file, '');
     this.traceFile = file;
@@ -68,7 +70,7 @@ export class EmulatedI2cBus implements I2cBus {
     this.transfers.push({ address, bytes });
     this.bytesOnBus += bytes.length + 1;
     if (this.traceFile) {
-      const ms = (performance.now() - this.started).toFixed(3);
+      const ms = performance.now().toFixed(3);
       this.traceLines.push(`${ms} ${hex2(address)} ${Buffer.from(bytes).toString('hex')}\n`);
       // Batched so that tracing a live panel does not put a synchronous file write in every transfer.
       if (this.traceLines.length >= 256) this.flushTrace();

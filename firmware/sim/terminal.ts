@@ -21,7 +21,7 @@ export function renderScreen(frame: Framebuffer, view: BoxView, footer: string):
   const right = ['  Boards', ''];
   for (const b of view.boards) {
     const role = b.role === 'manager' ? ' (manager)' : '';
-    const up = b.status === 'up' && b.uptimeS !== undefined ? `  up ${formatSeconds(b.uptimeS)}` : '';
+    const up = b.status === 'up' && b.uptimeS !== undefined ? `  uptime ${formatSeconds(b.uptimeS)}` : '';
     right.push(`  ${String(b.board).padStart(2)}  ${STATUS_WORD[b.status] ?? b.status}${role}${up}`);
   }
   const rows = Math.max(left.length, right.length);
