@@ -46,7 +46,7 @@ lint: deps
 	npx prettier --check .
 
 unit: build
-	npx vitest run
+	npx vitest run --reporter=default --reporter=json --outputFile.json=.cache/vitest.json
 
 test: typecheck lint unit
 
