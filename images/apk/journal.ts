@@ -92,8 +92,9 @@ export class Journal {
   }
 
   async directory(rel: string, hostMode: number, subject: string): Promise<void> {
-    const host = await this.hostPath(rel.replace(/\/+$/, '') + '/x', subject).then(dirname);
+    const host = await this.resolveParent(rel.replace(/\/+$/, '') + '/x', subject);
     const before = await exists(host);
+    if (before && !before.isDirectory()) throw new ApkError(subject, `${rel}: a file is in the way`);
     await this.ensureDir(host);
     this.beforeChange?.(host);
     if (before) this.modes.push({ host, mode: Number(before.mode) & 0o7777 });
@@ -154,12 +155,12 @@ export class Journal {
   }
 
   async rollback(): Promise<void> {
+    for (const m of this.modes.reverse()) await chmod(m.host, m.mode);
     for (const p of this.created.reverse()) {
       const st = await exists(p);
       if (st) await rm(p, { recursive: st.isDirectory(), force: true });
     }
     for (const s of this.saved.reverse()) await rename(s.backup, s.original);
-    for (const m of this.modes.reverse()) await chmod(m.host, m.mode);
     await rm(this.backupDir, { recursive: true, force: true });
   }
 

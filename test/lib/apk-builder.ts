@@ -228,9 +228,10 @@ export async function writeRepository(
   specs: PackageSpec[],
   key: TestKey,
   arch = 'aarch64',
+  sigType: 'RSA' | 'RSA256' = 'RSA',
 ): Promise<BuiltPackage[]> {
   await mkdir(join(dir, arch), { recursive: true });
-  const built = specs.map((s) => buildApk({ arch, ...s }, key));
+  const built = specs.map((s) => buildApk({ arch, ...s }, key, sigType));
   for (const b of built) await writeFile(join(dir, arch, `${b.spec.name}-${b.spec.version}.apk`), b.apk);
   await writeFile(
     join(dir, arch, 'APKINDEX.tar.gz'),

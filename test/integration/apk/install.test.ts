@@ -8,6 +8,7 @@ import { installPackages, listInstalled } from '../../../images/apk/installer.js
 import { readManifest } from '../../../images/apk/manifest.js';
 import {
   makeKey,
+  makeKeyWithOpenssl,
   type TestKey,
   writeKeysDir,
   writeRepository,
@@ -173,6 +174,18 @@ describe('installing into a root', () => {
     expect(await readlink(join(root(), 'etc/runlevels/sysinit/skyminer-first-boot'))).toBe(
       '/etc/init.d/skyminer-first-boot',
     );
+  });
+
+  it('trusts a key made with openssl and packages signed with RSA256', async () => {
+    const osslKey = makeKeyWithOpenssl(dir, 'builder-65f0.rsa.pub');
+    await writeKeysDir(join(dir, 'keys2'), osslKey);
+    await writeRepository(join(dir, 'repo2'), BASE, osslKey, 'aarch64', 'RSA256');
+    const result = await installPackages({
+      ...opts(['busybox-binsh']),
+      repositories: [join(dir, 'repo2')],
+      keysDir: join(dir, 'keys2'),
+    });
+    expect(result.installed.map((p) => p.name)).toEqual(['musl', 'busybox', 'busybox-binsh']);
   });
 
   it('adds packages to a root built earlier and lists what is installed', async () => {
