@@ -1,0 +1,46 @@
+#!/usr/bin/env node
+// skyminer-image: the image builder's command. Each subcommand is one entry in COMMANDS.
+import { realpathSync } from 'node:fs';
+import { pathToFileURL } from 'node:url';
+import { APK_USAGE, apkCommand } from './apk-command.js';
+
+export interface CommandIo {
+  out(text: string): void;
+  err(text: string): void;
+}
+
+export interface Command {
+  summary: string;
+  usage: string;
+  run(args: string[], io: CommandIo): Promise<number>;
+}
+
+export const COMMANDS: Record<string, Command> = {
+  apk: { summary: 'install Alpine packages into an image root', usage: APK_USAGE, run: apkCommand },
+};
+
+function help(): string {
+  const lines = Object.entries(COMMANDS).map(([name, c]) => `  ${name.padEnd(10)}${c.summary}`);
+  return `usage: skyminer-image COMMAND [ARGS...]\n\ncommands:\n${lines.join('\n')}\n`;
+}
+
+/** Runs one command line; returns the exit code (0 done, 1 refused or failed, 2 usage). */
+export async function main(argv: string[], io: CommandIo): Promise<number> {
+  const [name, ...rest] = argv;
+  if (!name || name === '-h' || name === '--help' || name === 'help') {
+    io.out(help());
+    return name ? 0 : 2;
+  }
+  const command = COMMANDS[name];
+  if (!command) {
+    io.err(`skyminer-image: unknown command '${name}'\n${help()}`);
+    return 2;
+  }
+  return command.run(rest, io);
+}
+
+// Run only when started as a program (npm's bin link is a symlink, hence realpath), not when imported.
+if (process.argv[1] && import.meta.url === pathToFileURL(realpathSync(process.argv[1])).href) {
+  const io: CommandIo = { out: (t) => process.stdout.write(t), err: (t) => process.stderr.write(t) };
+  process.exitCode = await main(process.argv.slice(2), io);
+}
