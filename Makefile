@@ -31,7 +31,7 @@ deps: node_modules/.installed
 
 dist/.built: node_modules/.installed $(SOURCES)
 	npx tsc -p tsconfig.json
-	@for f in dist/firmware/cli/main.js dist/images/cli/skyminer-image.js; do [ ! -f $$f ] || chmod +x $$f; done
+	@chmod +x dist/firmware/cli/main.js dist/images/cli/skyminer-image.js
 	@touch $@
 
 build: dist/.built
