@@ -24,8 +24,11 @@ const NAMES = ['user', 'nice', 'system', 'idle', 'iowait', 'irq', 'softirq', 'st
 export function parseCpuStat(text: string): CpuStat {
   let total: CpuTimes | undefined;
   const cores: (CpuTimes | undefined)[] = [];
-  for (const line of text.split('\n')) {
-    if (!line.startsWith('cpu')) continue;
+  // The cpu lines come first; stop there rather than split the long intr and softirq lines that follow.
+  for (let start = 0; text.startsWith('cpu', start);) {
+    const nl = text.indexOf('\n', start);
+    const line = text.slice(start, nl < 0 ? undefined : nl);
+    start = nl < 0 ? text.length : nl + 1;
     const f = fields(line);
     const label = f[0]!;
     // Kernels before 2.6.11 lack steal and older ones iowait/irq: missing trailing fields count as zero.

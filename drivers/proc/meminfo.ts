@@ -16,8 +16,10 @@ export interface MemInfo {
 export function parseMemInfo(text: string): MemInfo {
   const kb = new Map<string, number>();
   for (const line of text.split('\n')) {
-    const m = /^([\w()]+):\s+(\d+)(?:\s+kB)?\s*$/.exec(line);
-    if (m) kb.set(m[1]!, Number(m[2]) * 1024);
+    const colon = line.indexOf(':');
+    if (colon <= 0) continue;
+    const value = parseInt(line.slice(colon + 1), 10);
+    if (Number.isFinite(value)) kb.set(line.slice(0, colon), value * 1024);
   }
   const total = kb.get('MemTotal');
   const free = kb.get('MemFree');
