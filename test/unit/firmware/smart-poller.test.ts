@@ -72,25 +72,16 @@ describe('SMART poller', () => {
   });
 
   it('starts afresh when another disk appears under the same name', async () => {
-    let serial = 'A';
+    const previous: (string | null)[] = [];
     const poller = new SmartPoller({
-      disks: () => [{ devPath: '/dev/sda', serial }],
-      read: () => Promise.resolve(standby),
-    });
-    await poller.pollAll();
-    const first = poller.verdict('/dev/sda')!;
-    expect(first.verdict).toBe('unknown');
-    serial = 'B';
-    const disk: PolledDisk = { devPath: '/dev/sda', serial };
-    const prevSeen: (string | null)[] = [];
-    const p2 = new SmartPoller({
-      disks: () => [disk],
+      disks: () => [],
       read: () => Promise.resolve(fixture('smart-ata.json')),
-      onVerdict: (_, __, prev) => prevSeen.push(prev?.verdict ?? null),
+      onVerdict: (_, __, prev) => previous.push(prev?.verdict ?? null),
     });
-    await p2.pollDisk({ devPath: '/dev/sda', serial: 'A' });
-    await p2.pollDisk(disk);
-    expect(prevSeen).toEqual([null, null]);
+    await poller.pollDisk({ devPath: '/dev/sda', serial: 'A' });
+    await poller.pollDisk({ devPath: '/dev/sda', serial: 'A' });
+    await poller.pollDisk({ devPath: '/dev/sda', serial: 'B' });
+    expect(previous).toEqual([null, 'ok', null]);
   });
 
   it('turns a read that throws into unknown and forgets disks that are gone', async () => {
