@@ -38,6 +38,8 @@ export interface VerdictMemory {
   temperatureC: number | null;
   /** Critical counters at the last reading that had them, keyed `ata5`, `ata197`, `nvmeMedia`, `scsiGrown`, ... */
   counters: Record<string, number>;
+  /** The serial the counters belong to; a report with another serial is another disk and starts afresh. */
+  serial?: string;
 }
 
 export interface SmartVerdict extends VerdictMemory {
@@ -74,9 +76,11 @@ const ATA_CRITICAL: Record<number, { key: string; what: string; media: boolean }
 
 export function smartVerdict(
   r: SmartReading,
-  prev: VerdictMemory | null,
+  remembered: VerdictMemory | null,
   limits: SmartLimits = DEFAULT_SMART_LIMITS,
 ): SmartVerdict {
+  const sameDisk = !remembered?.serial || !r.serial || remembered.serial === r.serial;
+  const prev = sameDisk ? remembered : null;
   if (r.standby) {
     // Reading SMART would spin the disk up: keep what we knew.
     if (prev) return { ...prev, asleep: true };
@@ -204,11 +208,13 @@ export function smartVerdict(
   const verdict = decide(found);
   // An unreadable disk keeps the counters it last showed, so growth is measured against real readings.
   const kept = { ...(prev?.counters ?? {}), ...counters };
+  const serial = r.serial ?? prev?.serial;
   return {
     verdict,
     reasons: found.map((f) => f.text),
     temperatureC: t,
     counters: kept,
+    ...(serial ? { serial } : {}),
     asleep: false,
   };
 }

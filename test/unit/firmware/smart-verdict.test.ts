@@ -201,6 +201,18 @@ describe('SMART verdicts', () => {
   });
 });
 
+describe('SMART memory across disks', () => {
+  it('does not measure growth against another disk that had the same device name', () => {
+    const other = JSON.parse(ata({ passed: true, attrs: [[5, 500]] })) as Record<string, unknown>;
+    other.serial_number = 'OTHER-DISK';
+    const before = verdictOf(ata({ passed: true, attrs: [[5, 0]] }));
+    const after = verdictOf(JSON.stringify(other), before);
+    expect(after.verdict).toBe('warning');
+    expect(after.reasons).toEqual(['500 reallocated sectors']);
+    expect(after.serial).toBe('OTHER-DISK');
+  });
+});
+
 describe('running smartctl through an injected runner', () => {
   const runner =
     (result: Awaited<ReturnType<CommandRunner>>, seen: string[][] = []): CommandRunner =>
