@@ -98,7 +98,7 @@ describe('board telemetry sample', () => {
 
 describe('board inventory', () => {
   const empty: InventorySource = {
-    system: () => Promise.resolve({ manufacturer: '', model: 'Docker Container', serial: '-' }),
+    system: () => Promise.resolve({ manufacturer: '', model: '', serial: '-' }),
     cpu: () => Promise.resolve({ manufacturer: '', brand: '', cores: 0 }),
     mem: () => Promise.resolve({ total: 0 }),
   };
