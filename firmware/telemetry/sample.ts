@@ -17,23 +17,26 @@ export interface RawSample {
   disks: Map<string, DiskCounters> | null;
 }
 
-export interface NetSummary {
+export type NetSummary = {
   rx_bps: number | null;
   tx_bps: number | null;
   rx_pps: number | null;
   tx_pps: number | null;
-}
+};
 
-export interface DiskIoSummary {
+export type DiskIoSummary = {
   read_bps: number | null;
   write_bps: number | null;
   read_iops: number | null;
   write_iops: number | null;
   busy_pct: number | null;
-}
+};
 
-/** The compact figures a heartbeat carries. Rates are null on the first sample and after any counter reset. */
-export interface TelemetrySummary {
+/**
+ * The compact figures a heartbeat carries. Rates are null on the first sample and after any counter reset.
+ * A type alias (not an interface) so it fits the heartbeat's `Record<string, unknown>` as it is.
+ */
+export type TelemetrySummary = {
   uptime_s: number | null;
   cpu_pct: number | null;
   cpu_cores_pct: (number | null)[];
@@ -51,7 +54,7 @@ export interface TelemetrySummary {
   notes: string[];
   /** One line per reader that failed; the other figures are still good. */
   errors: string[];
-}
+};
 
 export interface BoardSample {
   raw: RawSample;

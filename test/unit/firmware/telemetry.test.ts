@@ -5,6 +5,7 @@ import { MemoryRoot } from '../../../drivers/fileroot/memory-root.js';
 import { EmulatedBoard } from '../../../drivers/proc/emulated.js';
 import { inventory, type InventorySource } from '../../../firmware/telemetry/inventory.js';
 import { sampleBoard } from '../../../firmware/telemetry/sample.js';
+import { TelemetrySampler } from '../../../firmware/telemetry/sampler.js';
 
 const arm = new DirectoryRoot(fileURLToPath(new URL('../../fixtures/proc/arm64-board/', import.meta.url)));
 const x86 = new DirectoryRoot(fileURLToPath(new URL('../../fixtures/proc/debian-x86/', import.meta.url)));
@@ -93,6 +94,22 @@ describe('board telemetry sample', () => {
       "net: ENOENT: no such file or directory, 'proc/net/dev'",
       "diskstats: ENOENT: no such file or directory, 'proc/diskstats'",
     ]);
+  });
+});
+
+describe('telemetry sampler', () => {
+  it('keeps the latest summary for the heartbeat, with rates from the second period on', async () => {
+    vi.useFakeTimers();
+    const board = new EmulatedBoard({ board: 1, seed: 4 });
+    const sampler = new TelemetrySampler(board.root, { periodMs: 1000 });
+    expect(sampler.latest()).toBeUndefined();
+    await sampler.start();
+    expect(sampler.latest()!.notes).toEqual(['first-sample']);
+    await vi.advanceTimersByTimeAsync(1000);
+    const heartbeatField: Record<string, unknown> | undefined = sampler.latest();
+    expect(heartbeatField!.cpu_pct).toBeGreaterThan(0);
+    sampler.stop();
+    vi.useRealTimers();
   });
 });
 
