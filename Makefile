@@ -31,6 +31,7 @@ deps: node_modules/.installed
 
 dist/.built: node_modules/.installed $(SOURCES)
 	npx tsc -p tsconfig.json
+	@cp firmware/sim/smartctl-stand-in.sh dist/firmware/sim/
 	@chmod +x dist/firmware/cli/main.js dist/images/cli/skyminer-image.js
 	@touch $@
 
