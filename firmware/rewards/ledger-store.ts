@@ -56,7 +56,7 @@ export class LedgerStore {
   private async write(data: LedgerData): Promise<void> {
     const dir = dirname(this.path);
     await mkdir(dir, { recursive: true });
-    const tmp = join(dir, `.${basename(this.path)}.tmp`);
+    const tmp = join(dir, `.${basename(this.path)}.${process.pid}.tmp`);
     const file = await open(tmp, 'w', 0o644);
     try {
       await file.writeFile(JSON.stringify(data) + '\n');
