@@ -57,7 +57,10 @@ export function recordBalance(
   nowMs: number,
   fallbackShares: number,
 ): { ledger: LedgerData; payout?: Payout } {
-  const next: LedgerData = { ...ledger, balance: { ...balance, atMs: nowMs } };
+  const next: LedgerData = {
+    ...ledger,
+    balance: { droplets: balance.droplets, coinHours: balance.coinHours, atMs: nowMs },
+  };
   const before = ledger.balance;
   if (!before || balance.droplets <= before.droplets) return { ledger: next };
   const droplets = balance.droplets - before.droplets;

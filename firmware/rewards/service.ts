@@ -141,7 +141,12 @@ export class RewardsService {
     this.loop(
       () => this.pollSummary(),
       this.options.summaryPollMs,
-      () => this.loop(() => this.pollBalance(), this.options.balancePollMs),
+      () =>
+        this.loop(
+          () => this.pollBalance(),
+          // Until a visor has reported a reward address there is nothing to ask; look again soon.
+          () => (this.knownAddresses().length > 0 ? this.options.balancePollMs : this.options.summaryPollMs),
+        ),
     );
   }
 
@@ -289,7 +294,12 @@ export class RewardsService {
     };
   }
 
-  private loop(poll: () => Promise<void>, periodMs: number, afterFirst?: () => void): void {
+  private knownAddresses(): string[] {
+    const all = [...this.boards.values()].map((s) => s.known?.rewardAddress);
+    return [...new Set(all.filter((a): a is string => !!a))];
+  }
+
+  private loop(poll: () => Promise<void>, period: number | (() => number), afterFirst?: () => void): void {
     let first = true;
     const run = (): void => {
       if (!this.running) return;
@@ -300,10 +310,13 @@ export class RewardsService {
         if (!this.running) return;
         if (first) afterFirst?.();
         first = false;
-        const t = setTimeout(() => {
-          this.timers.delete(t);
-          run();
-        }, periodMs);
+        const t = setTimeout(
+          () => {
+            this.timers.delete(t);
+            run();
+          },
+          typeof period === 'number' ? period : period(),
+        );
         this.timers.add(t);
       });
     };

@@ -52,7 +52,7 @@ export function accrue(prev: BoardUptime | undefined, sample: UptimeSample): Acc
   if (online && uptimeS !== null && uptimeS >= 0) {
     const continuous = prev?.lastUptimeS !== undefined && uptimeS >= prev.lastUptimeS;
     const upMs = (continuous ? uptimeS - prev.lastUptimeS! : uptimeS) * 1000;
-    credit = Math.max(0, Math.min(gap, upMs));
+    credit = Math.round(Math.max(0, Math.min(gap, upMs)));
   }
   const todayPart = Math.min(credit, nowMs - midnight);
   const beforePart = credit - todayPart;

@@ -12,7 +12,9 @@ describe('rewards ledger file', () => {
   it('survives a restart: what was saved is what loads', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'ledger-'));
     const store = new LedgerStore(join(dir, 'state', 'rewards-ledger.json'));
-    let l = recordBalance(emptyLedger(), { droplets: 1, coinHours: 2 }, t0, 0).ledger;
+    // A balance as the Skycoin client gives it, with the SKY figure that the ledger does not keep.
+    const fromClient = { droplets: 1, sky: 0.000001, coinHours: 2 };
+    let l = recordBalance(emptyLedger(), fromClient, t0, 0).ledger;
     l = setToday(l, 2, { day: '2025-03-14', onlineMs: H, lastMs: t0, lastUptimeS: 3600 });
     l = closeDay(l, 2, '2025-03-13', 19 * H, 75);
     await store.save(l);
