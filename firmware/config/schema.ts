@@ -5,6 +5,8 @@ const ipv4 = z
   .string()
   .regex(/^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})$/, 'expected an IPv4 address such as 192.168.0.2');
 
+const httpUrl = z.url({ protocol: /^https?$/, error: 'expected an http:// or https:// URL' });
+
 const line = z.strictObject({
   chip: z.string().min(1),
   offset: z.int().min(0).max(1023).optional(),
@@ -59,6 +61,44 @@ export const configSchema = z.strictObject({
       address: z.int().min(0x03).max(0x77).default(0x3c),
       height: z.union([z.literal(64), z.literal(32)]).default(64),
       page_period_s: z.int().min(1).max(3600).default(8),
+    })
+    .prefault({}),
+  /** Where the Skywire hypervisor and a Skycoin node answer, and how the rewards figures are read. */
+  skywire: z
+    .strictObject({
+      /** The hypervisor on the manager; credentials may also ride in the URL (http://user:pass@host:port). */
+      hypervisor_url: httpUrl.default('http://192.168.0.2:8000'),
+      username: z.string().min(1).default('admin'),
+      password: z.string().default(''),
+      /** A Skycoin node's REST API (the reward address balance). */
+      skycoin_url: httpUrl.default('http://127.0.0.1:6420'),
+      request_timeout_ms: z.int().min(100).max(60_000).default(5000),
+      /** Each board's visor local_ip, in board order from board 1; empty: network.first_board_address + (n - 1). */
+      board_addresses: z.array(ipv4).default([]),
+    })
+    .prefault({}),
+  rewards: z
+    .strictObject({
+      enabled: z.boolean().default(true),
+      /** Lowest visor version that earns rewards. */
+      min_version: z
+        .string()
+        .regex(/^v?\d+\.\d+\.\d+$/, 'expected a version such as v1.3.26')
+        .default('v1.3.26'),
+      uptime_threshold_pct: z.number().gt(0).max(100).default(75),
+      /** The yearly pool shared daily among the eligible shares of the whole network. */
+      pool_sky_per_year: z.number().min(0).default(408_000),
+      /** Eligible shares in the whole network (the pool's divisor) when no payout has been seen yet. */
+      network_shares: z.int().min(1).default(5000),
+      /** A known daily payout per share; overrides the pool figures until payouts are seen. */
+      sky_per_share_day: z.number().min(0).optional(),
+      max_shares_per_ip: z.int().min(1).max(64).default(8),
+      summary_poll_s: z.int().min(1).max(3600).default(60),
+      balance_poll_s: z.int().min(1).max(86_400).default(900),
+      /** Figures older than this are shown stale, with their age. */
+      stale_after_s: z.int().min(1).max(86_400).default(300),
+      /** Payout and daily uptime history; default <supervisor.state_dir>/rewards-ledger.json. */
+      ledger_path: z.string().min(1).optional(),
     })
     .prefault({}),
   gpio: z

@@ -6,9 +6,11 @@ import { Ssd1306Model } from '../../drivers/ssd1306/emulator.js';
 import { Agent } from '../agent/agent.js';
 import type { Config } from '../config/schema.js';
 import { Panel } from '../panel/panel.js';
+import type { RewardsService } from '../rewards/service.js';
 import type { EventSink } from '../supervisor/event-log.js';
 import { Supervisor, type BoardLines } from '../supervisor/supervisor.js';
 import { EmulatedBoard, type EmulatedBoardState } from './emulated-board.js';
+import { SkywireSim, type SkywireSimOptions } from './skywire-sim.js';
 
 export interface SimulatorOptions {
   config: Config;
@@ -17,6 +19,8 @@ export interface SimulatorOptions {
   i2cTrace?: string;
   logger?: Logger;
   events?: EventSink;
+  /** Emulated (or external) Skywire hypervisor and Skycoin node with the rewards service; none when absent. */
+  skywire?: SkywireSimOptions;
 }
 
 /** Board n's lines on the emulated chip: power at 2(n-2), reset at 2(n-2)+1. The manager has none. */
@@ -37,6 +41,7 @@ export class Simulator {
   readonly panel: Panel;
   private readonly logger: Logger;
   private readonly boardStates = new Map<number, EmulatedBoardState>();
+  skywire: SkywireSim | null = null;
 
   constructor(private readonly options: SimulatorOptions) {
     const { config } = options;
@@ -101,13 +106,23 @@ export class Simulator {
       this.boards.push(emulated);
       emulated.attach();
     }
+    if (this.options.skywire) {
+      this.skywire = new SkywireSim(this, config, { logger: this.logger, ...this.options.skywire });
+      await this.skywire.start();
+    }
   }
 
   async stop(): Promise<void> {
+    await this.skywire?.stop();
     await this.supervisor.stop();
     await Promise.all(this.boards.map((b) => b.detach()));
     await this.panel.stop();
     await this.bus.close();
+  }
+
+  /** The rewards figures (per board and for the box) for the panel and the console; none without Skywire. */
+  get rewards(): RewardsService | undefined {
+    return this.skywire?.service;
   }
 
   /** What each emulated board is really doing, beside what the supervisor believes. */

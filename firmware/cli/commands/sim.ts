@@ -5,12 +5,14 @@ import type { Logger } from '../../../drivers/logger.js';
 import { ConfigError, defaultConfig } from '../../config/load.js';
 import { JsonLinesEventLog } from '../../supervisor/event-log.js';
 import { Simulator } from '../../sim/simulator.js';
+import { simLedgerPath } from '../../sim/skywire-sim.js';
 import { renderScreen } from '../../sim/terminal.js';
 import { intOption, numberOption, UsageError } from '../usage-error.js';
 
 export const SIM_USAGE = `usage: skyminer sim [--boards N] [--boot-ms MS] [--power-gap-ms MS] [--headless]
                     [--duration SECONDS] [--snapshot FILE.png] [--snapshot-scale N]
-                    [--i2c-trace FILE] [--events FILE.jsonl]`;
+                    [--i2c-trace FILE] [--events FILE.jsonl]
+                    [--hypervisor-url URL] [--skycoin-url URL]`;
 
 /** `skyminer sim`: the whole box on emulated hardware, drawn live in the terminal or run headless. */
 export async function simCommand(argv: string[]): Promise<number> {
@@ -27,6 +29,8 @@ export async function simCommand(argv: string[]): Promise<number> {
       'snapshot-scale': { type: 'string' },
       'i2c-trace': { type: 'string' },
       events: { type: 'string' },
+      'hypervisor-url': { type: 'string' },
+      'skycoin-url': { type: 'string' },
     },
   });
   const boards = intOption('boards', values.boards, 1, 64) ?? 8;
@@ -38,6 +42,15 @@ export async function simCommand(argv: string[]): Promise<number> {
   const duration = numberOption('duration', values.duration, 0.1, 30 * 24 * 3600);
   const scale = intOption('snapshot-scale', values['snapshot-scale'], 1, 16) ?? 1;
   if (values.headless && duration === undefined) throw new UsageError('--headless needs --duration SECONDS');
+
+  for (const key of ['hypervisor-url', 'skycoin-url'] as const) {
+    const url = values[key];
+    if (url !== undefined && !/^https?:\/\/[^/]/.test(url)) {
+      throw new UsageError(
+        `--${key}: expected an http:// URL such as http://user:pass@192.168.0.2:8000, got ${url}`,
+      );
+    }
+  }
 
   let config;
   try {
@@ -71,6 +84,14 @@ export async function simCommand(argv: string[]): Promise<number> {
     i2cTrace: values['i2c-trace'],
     logger,
     events: eventLog?.sink,
+    skywire: {
+      hypervisorUrl: values['hypervisor-url'],
+      skycoinUrl: values['skycoin-url'],
+      ledgerPath: simLedgerPath(config),
+      // Faster than a box's slow polling, so the figures move while someone watches.
+      summaryPollMs: 2000,
+      balancePollMs: 10_000,
+    },
   });
   const started = performance.now();
   await sim.start();

@@ -46,6 +46,22 @@ describe('config', () => {
     expect(bad('[gpio]\nbackend = "legacy"')).toThrow(/gpio\.backend: .*"chardev"\|"sysfs"/);
   });
 
+  it('reads the Skywire and rewards sections and refuses a bad URL or minimum version', () => {
+    const c = parseConfigText(
+      '[skywire]\nhypervisor_url = "http://admin:pw@192.168.0.2:8000"\n[rewards]\nmin_version = "v1.3.29"\n',
+      'f',
+    );
+    expect(c.skywire.hypervisor_url).toBe('http://admin:pw@192.168.0.2:8000');
+    expect(c.rewards.min_version).toBe('v1.3.29');
+    expect(c.rewards.uptime_threshold_pct).toBe(75);
+    expect(bad('[skywire]\nskycoin_url = "ftp://node"')).toThrow(
+      'skyminer.conf: skywire.skycoin_url: expected an http:// or https:// URL, got "ftp://node"',
+    );
+    expect(bad('[rewards]\nmin_version = "new"')).toThrow(
+      /rewards\.min_version: expected a version such as v1\.3\.26/,
+    );
+  });
+
   it('gives the line and column of a file that is not TOML', () => {
     expect(bad('[box\nboards = 8')).toThrow(/^skyminer\.conf:1:\d+: not valid TOML/);
   });

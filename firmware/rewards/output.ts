@@ -1,0 +1,55 @@
+import type { RewardsView } from './service.js';
+
+/** One board as `skyminer rewards --json` prints it. */
+export interface BoardRewardsJson {
+  board: number;
+  pk: string | null;
+  online: boolean;
+  uptime_today_pct: number;
+  on_track: boolean;
+  reasons: string[];
+  /** Bits per second over the transports; null when no sound rate is known yet. */
+  rx_bps: number | null;
+  tx_bps: number | null;
+}
+
+/** The box as `skyminer rewards --json` prints it; the *_est figures are estimates. */
+export interface BoxRewardsJson {
+  sky_per_hour_est: number;
+  sky_per_day_est: number;
+  balance_sky: number | null;
+  coin_hours: number | null;
+  last_payout_sky: number | null;
+  stale: boolean;
+}
+
+export interface RewardsJson {
+  boards: BoardRewardsJson[];
+  box: BoxRewardsJson;
+}
+
+const round = (x: number, digits: number): number => Number(x.toFixed(digits));
+
+/** The rewards view as the JSON of `skyminer rewards --json`, exactly these keys. */
+export function rewardsJson(view: RewardsView): RewardsJson {
+  return {
+    boards: view.boards.map((b) => ({
+      board: b.board,
+      pk: b.pk,
+      online: b.online,
+      uptime_today_pct: round(b.uptimeTodayPct, 1),
+      on_track: b.onTrack,
+      reasons: [...b.reasons],
+      rx_bps: b.rxBps === null ? null : Math.round(b.rxBps),
+      tx_bps: b.txBps === null ? null : Math.round(b.txBps),
+    })),
+    box: {
+      sky_per_hour_est: round(view.estimate.skyPerHour, 6),
+      sky_per_day_est: round(view.estimate.skyPerDay, 6),
+      balance_sky: view.balance ? view.balance.sky : null,
+      coin_hours: view.balance ? view.balance.coinHours : null,
+      last_payout_sky: view.lastPayout ? view.lastPayout.sky : null,
+      stale: view.stale,
+    },
+  };
+}

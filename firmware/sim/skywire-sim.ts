@@ -1,0 +1,191 @@
+import { join } from 'node:path';
+import { silentLogger, type Logger } from '../../drivers/logger.js';
+import type { Config } from '../config/schema.js';
+import { utcDay } from '../rewards/day.js';
+import { LedgerStore } from '../rewards/ledger-store.js';
+import { RewardsService } from '../rewards/service.js';
+import { EmulatedHypervisor } from '../skywire/emulated-hypervisor.js';
+import { EmulatedSkycoinNode } from '../skywire/emulated-skycoin-node.js';
+import { EmulatedVisor, emulatedPk } from '../skywire/emulated-visor.js';
+import { HypervisorClient } from '../skywire/hypervisor-client.js';
+import { SkycoinClient } from '../skywire/skycoin-client.js';
+import type { EmulatedBoardState } from './emulated-board.js';
+
+export interface SkywireSimOptions {
+  /** An external hypervisor instead of the emulated one (credentials may ride in the URL). */
+  hypervisorUrl?: string;
+  /** An external Skycoin node instead of the emulated one. */
+  skycoinUrl?: string;
+  /** The clock for the day position, visor uptime and traffic; injectable so tests cross a day quickly. */
+  now?: () => number;
+  /** How often the emulated visors follow the boards. */
+  followMs?: number;
+  summaryPollMs?: number;
+  balancePollMs?: number;
+  /** The ledger file; null keeps the history in memory only. Default: in memory. */
+  ledgerPath?: string | null;
+  logger?: Logger;
+}
+
+/** The part of the simulator the Skywire side reads: what each emulated board is really doing. */
+export interface BoardStates {
+  emulatedState(board: number): EmulatedBoardState;
+}
+
+/** The reward address the emulated visors report. */
+export const SIM_REWARD_ADDRESS = 'SkyminerSimRewardAddr1111111111111';
+const SIM_USERNAME = 'admin';
+const SIM_PASSWORD = 'skywire';
+
+/** Board n's visor address: from the config, else network.first_board_address + (n - 1). */
+export function boardAddress(config: Config, board: number): string {
+  const configured = config.skywire.board_addresses[board - 1];
+  if (configured) return configured;
+  const parts = config.network.first_board_address.split('.').map(Number);
+  parts[3] = parts[3]! + board - 1;
+  return parts.join('.');
+}
+
+/**
+ * The Skywire side of the simulated box: an emulated hypervisor whose visors follow the emulated boards (a board
+ * whose software is not running has its visor offline; a reboot restarts the visor, its uptime and its counters),
+ * an emulated Skycoin node that pays the box at each UTC midnight, and the real rewards service reading both.
+ */
+export class SkywireSim {
+  readonly visors: EmulatedVisor[] = [];
+  readonly hypervisor: EmulatedHypervisor | null = null;
+  readonly node: EmulatedSkycoinNode | null = null;
+  readonly service: RewardsService;
+  private readonly now: () => number;
+  private readonly followMs: number;
+  private hypervisorClient: HypervisorClient | null = null;
+  private skycoinClient: SkycoinClient | null = null;
+  private timer: NodeJS.Timeout | null = null;
+  private lastFollowMs: number | null = null;
+  private lastDay: string;
+  private onTrackBefore = 0;
+
+  constructor(
+    private readonly boards: BoardStates,
+    private readonly config: Config,
+    private readonly options: SkywireSimOptions = {},
+  ) {
+    this.now = options.now ?? Date.now;
+    this.followMs = options.followMs ?? 1000;
+    this.lastDay = utcDay(this.now());
+    const n = config.box.boards;
+    for (let board = 1; board <= n; board++) {
+      this.visors.push(
+        new EmulatedVisor({
+          pk: emulatedPk(`skyminer-sim/board-${board}`),
+          localIp: boardAddress(config, board),
+          rewardAddress: SIM_REWARD_ADDRESS,
+          isHypervisor: board === 1,
+        }),
+      );
+    }
+    if (!options.hypervisorUrl) {
+      this.hypervisor = new EmulatedHypervisor({
+        visors: () => this.visors,
+        now: this.now,
+        username: SIM_USERNAME,
+        password: SIM_PASSWORD,
+      });
+    }
+    if (!options.skycoinUrl) this.node = new EmulatedSkycoinNode();
+    const r = config.rewards;
+    this.service = new RewardsService({
+      boards: n,
+      boardAddress: (b) => boardAddress(config, b),
+      hypervisor: { visorsSummary: () => this.started(this.hypervisorClient).visorsSummary() },
+      skycoin: { balance: (a) => this.started(this.skycoinClient).balance(a) },
+      ...(options.ledgerPath ? { store: new LedgerStore(options.ledgerPath, this.now) } : {}),
+      minVersion: r.min_version,
+      thresholdPct: r.uptime_threshold_pct,
+      pool: {
+        poolSkyPerYear: r.pool_sky_per_year,
+        networkShares: r.network_shares,
+        maxSharesPerIp: r.max_shares_per_ip,
+        ...(r.sky_per_share_day !== undefined ? { skyPerShareDay: r.sky_per_share_day } : {}),
+      },
+      summaryPollMs: options.summaryPollMs ?? r.summary_poll_s * 1000,
+      balancePollMs: options.balancePollMs ?? r.balance_poll_s * 1000,
+      staleAfterMs: r.stale_after_s * 1000,
+      now: this.now,
+      logger: options.logger ?? silentLogger,
+    });
+  }
+
+  async start(): Promise<void> {
+    const timeoutMs = this.config.skywire.request_timeout_ms;
+    this.follow();
+    if (this.hypervisor) {
+      await this.hypervisor.start();
+      this.hypervisorClient = new HypervisorClient({
+        url: this.hypervisor.url,
+        username: SIM_USERNAME,
+        password: SIM_PASSWORD,
+        timeoutMs,
+      });
+    } else {
+      this.hypervisorClient = new HypervisorClient({
+        url: this.options.hypervisorUrl!,
+        username: this.config.skywire.username,
+        password: this.config.skywire.password,
+        timeoutMs,
+      });
+    }
+    if (this.node) await this.node.start();
+    this.skycoinClient = new SkycoinClient({ url: this.options.skycoinUrl ?? this.node!.url, timeoutMs });
+    this.timer = setInterval(() => this.follow(), this.followMs);
+    await this.service.start();
+  }
+
+  async stop(): Promise<void> {
+    if (this.timer) clearInterval(this.timer);
+    this.timer = null;
+    await this.service.stop();
+    await this.hypervisor?.stop();
+    await this.node?.stop();
+  }
+
+  /**
+   * Brings every visor in line with its board now: started when the board's software runs, stopped when not,
+   * traffic added for the time since the last call, and the day's payout credited when a UTC day has ended.
+   */
+  follow(): void {
+    const now = this.now();
+    const dt = this.lastFollowMs === null ? 0 : Math.max(0, now - this.lastFollowMs);
+    this.lastFollowMs = now;
+    this.visors.forEach((visor, i) => {
+      const board = i + 1;
+      const running = this.boards.emulatedState(board) === 'running';
+      if (running && !visor.online) visor.start(now);
+      else if (!running && visor.online) visor.stop(now);
+      // Some tens of kB/s, different per board, so the boards' figures can be told apart.
+      const s = dt / 1000;
+      if (visor.online && s > 0) visor.carry((20_000 + 7_000 * board) * s, (8_000 + 3_000 * board) * s);
+    });
+    const day = utcDay(now);
+    if (day !== this.lastDay && this.node && this.onTrackBefore > 0) {
+      const perShare = this.service.view().estimate.perShareDay;
+      this.node.credit(
+        SIM_REWARD_ADDRESS,
+        Math.round(perShare * this.onTrackBefore * 1e6),
+        24 * this.onTrackBefore,
+      );
+    }
+    this.lastDay = day;
+    this.onTrackBefore = this.service.view().boards.filter((b) => b.onTrack).length;
+  }
+
+  private started<T>(client: T | null): T {
+    if (client === null) throw new Error('skywire simulation not started');
+    return client;
+  }
+}
+
+/** The simulator's default ledger location under the state folder. */
+export function simLedgerPath(config: Config): string {
+  return config.rewards.ledger_path ?? join(config.supervisor.state_dir, 'rewards-ledger.json');
+}
