@@ -1,4 +1,6 @@
-import { writeFile } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { framebufferToPng } from '../../../drivers/ssd1306/framebuffer.js';
 import type { Logger } from '../../../drivers/logger.js';
@@ -12,7 +14,7 @@ import { intOption, numberOption, UsageError } from '../usage-error.js';
 export const SIM_USAGE = `usage: skyminer sim [--boards N] [--boot-ms MS] [--power-gap-ms MS] [--headless]
                     [--duration SECONDS] [--snapshot FILE.png] [--snapshot-scale N]
                     [--i2c-trace FILE] [--events FILE.jsonl]
-                    [--hypervisor-url URL] [--skycoin-url URL]`;
+                    [--hypervisor-url URL] [--skycoin-url URL] [--state-dir DIR]`;
 
 /** `skyminer sim`: the whole box on emulated hardware, drawn live in the terminal or run headless. */
 export async function simCommand(argv: string[]): Promise<number> {
@@ -31,6 +33,7 @@ export async function simCommand(argv: string[]): Promise<number> {
       events: { type: 'string' },
       'hypervisor-url': { type: 'string' },
       'skycoin-url': { type: 'string' },
+      'state-dir': { type: 'string' },
     },
   });
   const boards = intOption('boards', values.boards, 1, 64) ?? 8;
@@ -52,12 +55,14 @@ export async function simCommand(argv: string[]): Promise<number> {
     }
   }
 
+  // Each run keeps its state (ledger, supervisor state) apart from any other run unless told where to keep it.
+  const stateDir = values['state-dir'] ?? (await mkdtemp(join(tmpdir(), 'skyminer-sim-')));
   let config;
   try {
     config = defaultConfig({
       box: { boards },
       supervisor: {
-        state_dir: '/tmp/skyminer-sim',
+        state_dir: stateDir,
         ...(gapMs !== undefined ? { power_on_gap_ms: gapMs } : {}),
       },
     });
@@ -137,6 +142,7 @@ export async function simCommand(argv: string[]): Promise<number> {
   if (values.snapshot) {
     await writeFile(values.snapshot, framebufferToPng(picture, { scale, brightness: sim.oled.brightness() }));
   }
+  if (values['state-dir'] === undefined) await rm(stateDir, { recursive: true, force: true });
   if (interactive) process.stdout.write('\x1b[?25h\n');
   return 0;
 }
