@@ -67,7 +67,8 @@ export async function loadState(path: string, now = Date.now()): Promise<LoadRes
     text = await readFile(path, 'utf8');
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
-    if (code === 'ENOENT') return { note: `${path}: no saved state; starting from what the hardware shows` };
+    // A first start is not worth a line in the log.
+    if (code === 'ENOENT') return {};
     return { note: `${path}: cannot read (${code ?? String(err)}); starting from what the hardware shows` };
   }
   let problem: string;

@@ -1,16 +1,19 @@
-import { writeFile } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { framebufferToPng } from '../../../drivers/ssd1306/framebuffer.js';
 import type { Logger } from '../../../drivers/logger.js';
 import { ConfigError, defaultConfig } from '../../config/load.js';
 import { JsonLinesEventLog } from '../../supervisor/event-log.js';
+import { loadScenario, ScenarioError, ScenarioRunner, type Scenario } from '../../sim/scenario.js';
 import { Simulator } from '../../sim/simulator.js';
 import { renderScreen } from '../../sim/terminal.js';
 import { intOption, numberOption, UsageError } from '../usage-error.js';
 
 export const SIM_USAGE = `usage: skyminer sim [--boards N] [--boot-ms MS] [--power-gap-ms MS] [--headless]
                     [--duration SECONDS] [--snapshot FILE.png] [--snapshot-scale N]
-                    [--i2c-trace FILE] [--events FILE.jsonl]`;
+                    [--i2c-trace FILE] [--events FILE.jsonl] [--scenario FILE.json]`;
 
 /** `skyminer sim`: the whole box on emulated hardware, drawn live in the terminal or run headless. */
 export async function simCommand(argv: string[]): Promise<number> {
@@ -27,29 +30,53 @@ export async function simCommand(argv: string[]): Promise<number> {
       'snapshot-scale': { type: 'string' },
       'i2c-trace': { type: 'string' },
       events: { type: 'string' },
+      scenario: { type: 'string' },
     },
   });
-  const boards = intOption('boards', values.boards, 1, 64) ?? 8;
+  let scenario: Scenario | undefined;
+  if (values.scenario) {
+    try {
+      scenario = await loadScenario(values.scenario);
+    } catch (err) {
+      if (err instanceof ScenarioError) throw new UsageError(err.message);
+      throw err;
+    }
+  }
+  // The flags win; the scenario's own figures fill in what the flags leave out.
+  const boards = intOption('boards', values.boards, 1, 64) ?? scenario?.boards ?? 8;
   if (boards % 4 !== 0 || boards < 4) {
     throw new UsageError(`--boards: a Skyminer has a multiple of 4 boards (4, 8, 12, ...), got ${boards}`);
   }
-  const bootMs = intOption('boot-ms', values['boot-ms'], 0, 600_000) ?? 3000;
+  const bootMs = intOption('boot-ms', values['boot-ms'], 0, 600_000) ?? scenario?.boot_ms ?? 3000;
   const gapMs = intOption('power-gap-ms', values['power-gap-ms'], 0, 60_000);
-  const duration = numberOption('duration', values.duration, 0.1, 30 * 24 * 3600);
+  const duration = numberOption('duration', values.duration, 0.1, 30 * 24 * 3600) ?? scenario?.duration_s;
+  const outside = scenario?.faults.findIndex((f) => f.board !== undefined && f.board > boards) ?? -1;
+  if (outside >= 0)
+    throw new UsageError(
+      `--scenario: faults.${outside}.board: no board ${scenario!.faults[outside]!.board} in ${boards}`,
+    );
   const scale = intOption('snapshot-scale', values['snapshot-scale'], 1, 16) ?? 1;
-  if (values.headless && duration === undefined) throw new UsageError('--headless needs --duration SECONDS');
+  if (values.headless && duration === undefined)
+    throw new UsageError('--headless needs --duration SECONDS (or a scenario with duration_s)');
 
+  const stateDir = await mkdtemp(join(tmpdir(), 'skyminer-sim-'));
   let config;
   try {
+    const overrides = scenario?.config ?? {};
+    const supervisorOverrides = (overrides.supervisor ?? {}) as Record<string, unknown>;
     config = defaultConfig({
+      ...overrides,
       box: { boards },
       supervisor: {
-        state_dir: '/tmp/skyminer-sim',
+        ...supervisorOverrides,
+        state_dir: stateDir,
         ...(gapMs !== undefined ? { power_on_gap_ms: gapMs } : {}),
       },
     });
   } catch (err) {
-    if (err instanceof ConfigError) throw new UsageError(err.message);
+    await rm(stateDir, { recursive: true, force: true });
+    if (err instanceof ConfigError)
+      throw new UsageError(`${values.scenario ? '--scenario config: ' : ''}${err.message}`);
     throw err;
   }
 
@@ -64,16 +91,24 @@ export async function simCommand(argv: string[]): Promise<number> {
     if (interactive) logLines.push(line);
     else console.error(line);
   }
-  const eventLog = values.events ? new JsonLinesEventLog(values.events, (m) => logger.warn(m)) : undefined;
+  const eventLog = values.events
+    ? new JsonLinesEventLog(values.events, (m) => logger.warn(m), {
+        maxBytes: config.supervisor.event_log_max_bytes,
+        keep: config.supervisor.event_log_keep,
+      })
+    : undefined;
   const sim = new Simulator({
     config,
     bootMs,
     i2cTrace: values['i2c-trace'],
     logger,
     events: eventLog?.sink,
+    stateFile: join(stateDir, 'state.json'),
   });
   const started = performance.now();
   await sim.start();
+  const runner = scenario ? new ScenarioRunner(sim, scenario) : undefined;
+  runner?.start();
 
   let screenTimer: NodeJS.Timeout | undefined;
   if (interactive) {
@@ -111,8 +146,10 @@ export async function simCommand(argv: string[]): Promise<number> {
   // One last frame from the final state, fully on the bus before the picture is taken.
   await sim.panel.refresh();
   const picture = sim.oled.picture();
+  runner?.stop();
   await sim.stop();
   await eventLog?.flush();
+  await rm(stateDir, { recursive: true, force: true });
   if (values.snapshot) {
     await writeFile(values.snapshot, framebufferToPng(picture, { scale, brightness: sim.oled.brightness() }));
   }
