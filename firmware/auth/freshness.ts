@@ -6,7 +6,7 @@
 export function outsideWindow(sentMs: number, now: number, windowMs: number): string | undefined {
   const skew = sentMs - now;
   if (Math.abs(skew) <= windowMs) return undefined;
-  return `stamped ${Math.round(skew / 1000)} s ${skew > 0 ? 'ahead of' : 'behind'} the manager's clock`;
+  return `stamped ${Math.round(Math.abs(skew) / 1000)} s ${skew > 0 ? 'ahead of' : 'behind'} the manager's clock`;
 }
 
 /**
