@@ -50,6 +50,15 @@ export class EmulatedWatchdog implements Watchdog {
     return Promise.resolve(this.lastResetByWatchdog ? WDIOF_CARDRESET : 0);
   }
 
+  /**
+   * The SoC hangs with the watchdog's counter stopped (a clock or bus lock-up): it will not fire, so only the
+   * reset line or the power brings the board back. Used by the simulator's `hang` fault.
+   */
+  suspend(): void {
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = null;
+  }
+
   /** The board lost power or rebooted by other means: the watchdog stops, and the boot status clears. */
   powerLost(): void {
     this.disarm();

@@ -1,79 +1,165 @@
 import { randomBytes } from 'node:crypto';
-import { createSocket, type Socket } from 'node:dgram';
 import { silentLogger, type Logger } from '../../drivers/logger.js';
-import type { Watchdog } from '../../drivers/watchdog/watchdog.js';
-import { encodeHeartbeat, type Health } from '../protocol/messages.js';
+import { WDIOF_CARDRESET, type Watchdog } from '../../drivers/watchdog/watchdog.js';
+import { openEnvelope, seal } from '../auth/envelope.js';
+import { CommandGuard } from '../auth/freshness.js';
+import { bindUdp, type Datagrams, type Peer } from '../protocol/datagrams.js';
+import {
+  decodeManagerMessage,
+  encodeMessage,
+  type AgentMessage,
+  type ResetReason,
+} from '../protocol/messages.js';
+import { runChecks, type HealthCheck } from './health.js';
 
 export interface AgentOptions {
   board: number;
   manager: { host: string; port: number };
   intervalMs: number;
-  /** The board's health now; the agent sends it and (later) pets the watchdog only while it is ok. */
-  health?: () => Health;
+  /** This board's key (see firmware/auth/enrol.ts). */
+  key: Buffer;
+  /** The board's health checks; the agent pets the watchdog only while all pass. */
+  checks?: HealthCheck[];
   /** Compact live figures to ride along in the heartbeat. */
   telemetry?: () => Record<string, unknown> | undefined;
   logger?: Logger;
   /** The board's hardware watchdog: armed at start, petted from the heartbeat loop only while healthy. */
   watchdog?: { device: Watchdog; timeoutS: number; disarmOnStop: boolean };
+  /** Where probes and commands arrive: a UDP port (0 = any) by default; the simulator passes its own. */
+  datagrams?: () => Promise<Datagrams>;
+  listenPort?: number;
+  /** Reboots the board (the `reboot` command on a device); called after the command is acknowledged. */
+  reboot?: () => void;
+  /** The wall clock stamped into heartbeats. */
+  now?: () => number;
 }
 
 /**
- * The board-side program: one per board. It announces the board to the manager with a heartbeat every
- * interval. A new random boot id per start lets the supervisor tell a reboot from a late packet.
+ * The board-side program: one per board. It announces the board to the manager with an authenticated
+ * heartbeat every interval, answers the manager's probes and commands, and pets the board's watchdog from
+ * the same loop while its checks pass, so a stalled loop or a sick board resets itself.
  */
 export class Agent {
   readonly bootId = randomBytes(8).toString('hex');
-  private socket: Socket | null = null;
+  private net: Datagrams | null = null;
   private timer: NodeJS.Timeout | null = null;
   private seq = 0;
+  private beating = false;
+  private stalled = false;
   private readonly startedAt = performance.now();
   private readonly logger: Logger;
+  private readonly guard = new CommandGuard(this.bootId);
+  private readonly manager: Peer;
+  resetReason: ResetReason = 'unknown';
+  /** Datagrams refused (bad tag, stale, malformed), for tests and the log. */
+  rejected = 0;
 
   constructor(private readonly options: AgentOptions) {
     this.logger = options.logger ?? silentLogger;
+    this.manager = { address: options.manager.host, port: options.manager.port };
   }
 
   async start(): Promise<void> {
-    const socket = createSocket('udp4');
-    socket.on('error', (err) =>
-      this.logger.warn(`board ${this.options.board}: socket error: ${err.message}`),
-    );
-    await new Promise<void>((resolve) => socket.bind(0, resolve));
-    this.socket = socket;
-    const wd = this.options.watchdog;
+    const { options } = this;
+    const wd = options.watchdog;
+    if (wd) {
+      // Read before arming: the boot status tells why this boot began, and is reported in every heartbeat.
+      try {
+        this.resetReason = ((await wd.device.bootStatus()) & WDIOF_CARDRESET) !== 0 ? 'watchdog' : 'other';
+      } catch (err) {
+        this.logger.warn(`board ${options.board}: watchdog boot status unreadable: ${String(err)}`);
+      }
+      if (this.resetReason === 'watchdog')
+        this.logger.warn(`board ${options.board}: the watchdog reset this board`);
+    }
+    this.net = await (options.datagrams?.() ??
+      bindUdp(options.listenPort ?? 0, undefined, (m) => this.logger.warn(`board ${options.board}: ${m}`)));
+    this.net.onMessage((msg, from) => this.onDatagram(msg, from));
     if (wd) await wd.device.open(wd.timeoutS);
-    this.beat();
-    this.timer = setInterval(() => this.beat(), this.options.intervalMs);
+    void this.beat();
+    this.timer = setInterval(() => void this.beat(), options.intervalMs);
   }
 
   async stop(): Promise<void> {
     if (this.timer) clearInterval(this.timer);
     this.timer = null;
-    const socket = this.socket;
-    this.socket = null;
-    if (socket) await new Promise<void>((resolve) => socket.close(() => resolve()));
+    for (const c of this.options.checks ?? []) c.close?.();
+    const net = this.net;
+    this.net = null;
+    await net?.close();
     const wd = this.options.watchdog;
-    if (wd) await wd.device.close(wd.disarmOnStop);
+    if (wd && !this.stalled) await wd.device.close(wd.disarmOnStop);
   }
 
-  private beat(): void {
-    const socket = this.socket;
-    if (!socket) return;
-    const health = this.options.health?.() ?? { ok: true, failing: [] };
-    // Petting from this loop means a stalled loop or a sick board stops the petting and the board resets.
-    if (health.ok) void this.options.watchdog?.device.pet();
-    const message = encodeHeartbeat({
-      type: 'heartbeat',
-      board: this.options.board,
-      boot_id: this.bootId,
-      seq: this.seq++,
-      uptime_s: Math.round((performance.now() - this.startedAt) / 100) / 10,
-      health,
-      telemetry: this.options.telemetry?.(),
-    });
-    // Fire and forget: a lost heartbeat is what the supervisor's timeout is for.
-    socket.send(message, this.options.manager.port, this.options.manager.host, (err) => {
-      if (err) this.logger.warn(`board ${this.options.board}: heartbeat not sent: ${err.message}`);
-    });
+  /**
+   * Freezes the agent as a wedged event loop would: no heartbeat, no petting, no answer. The simulator's
+   * `agent-stall` and `hang` faults use it; only the watchdog or the manager's lines bring the board back.
+   */
+  stall(): void {
+    this.stalled = true;
+    if (this.timer) clearInterval(this.timer);
+    this.timer = null;
+  }
+
+  private async beat(): Promise<void> {
+    // One beat at a time: checks slower than the interval must not pile up.
+    if (this.beating || this.stalled || !this.net) return;
+    this.beating = true;
+    try {
+      const health = await runChecks(this.options.checks ?? [], Math.max(50, this.options.intervalMs / 2));
+      if (this.stalled || !this.net) return;
+      // Petting from this loop means a stalled loop or a sick board stops the petting and the board resets.
+      if (health.ok) await this.options.watchdog?.device.pet().catch(() => {});
+      this.send({
+        type: 'heartbeat',
+        board: this.options.board,
+        boot_id: this.bootId,
+        seq: this.seq++,
+        time_ms: Math.round(this.options.now?.() ?? Date.now()),
+        uptime_s: Math.round((performance.now() - this.startedAt) / 100) / 10,
+        health,
+        reset_reason: this.resetReason,
+        telemetry: this.options.telemetry?.(),
+      });
+    } finally {
+      this.beating = false;
+    }
+  }
+
+  private send(message: AgentMessage): void {
+    this.net?.send(seal(this.options.key, this.options.board, encodeMessage(message)), this.manager);
+  }
+
+  private onDatagram(datagram: Buffer, from: Peer): void {
+    if (this.stalled) return;
+    const opened = openEnvelope(datagram, (b) => (b === this.options.board ? this.options.key : undefined));
+    const decoded = opened.ok ? decodeManagerMessage(opened.body) : opened;
+    if (!decoded.ok || decoded.message.board !== this.options.board) {
+      this.rejected++;
+      return;
+    }
+    const message = decoded.message;
+    if (message.type === 'probe') {
+      this.reply(from, {
+        type: 'probe-answer',
+        board: message.board,
+        boot_id: this.bootId,
+        nonce: message.nonce,
+      });
+      return;
+    }
+    const refused = this.guard.accept(message.boot_id, message.seq);
+    if (refused) {
+      this.rejected++;
+      this.logger.warn(`board ${this.options.board}: command refused: ${refused}`);
+      return;
+    }
+    this.reply(from, { type: 'command-ack', board: message.board, boot_id: this.bootId, seq: message.seq });
+    this.logger.info(`board ${this.options.board}: ${message.command} asked by the manager`);
+    if (message.command === 'soft-reboot') this.options.reboot?.();
+  }
+
+  private reply(to: Peer, message: AgentMessage): void {
+    this.net?.send(seal(this.options.key, this.options.board, encodeMessage(message)), to);
   }
 }

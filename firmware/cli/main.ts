@@ -1,4 +1,5 @@
 #!/usr/bin/env node
+import { KeyError } from '../auth/keys.js';
 import { ConfigError } from '../config/load.js';
 import { agentCommand } from './commands/agent.js';
 import { simCommand, SIM_USAGE } from './commands/sim.js';
@@ -43,7 +44,7 @@ main(process.argv.slice(2)).then(
     process.exitCode = code;
   },
   (err: unknown) => {
-    if (err instanceof ConfigError) {
+    if (err instanceof ConfigError || err instanceof KeyError) {
       console.error(`skyminer: ${err.message}`);
       process.exitCode = 78; // EX_CONFIG
       return;

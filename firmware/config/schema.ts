@@ -40,18 +40,68 @@ export const configSchema = z.strictObject({
   supervisor: z
     .strictObject({
       heartbeat_interval_ms: z.int().min(100).max(60_000).default(1000),
-      heartbeat_timeout_ms: z.int().min(500).max(600_000).default(2500),
-      boot_timeout_s: z.int().min(5).max(3600).default(120),
+      /** Silence longer than this makes a board suspect (and probed); not yet failed. */
+      heartbeat_timeout_ms: z.int().min(200).max(600_000).default(1500),
+      /** A suspect board is failed once its probes go unanswered this long; they are resent every interval. */
+      probe_timeout_ms: z.int().min(50).max(60_000).default(1200),
+      probe_interval_ms: z.int().min(20).max(10_000).default(200),
+      boot_timeout_s: z.int().min(1).max(3600).default(120),
       power_on_gap_ms: z.int().min(0).max(60_000).default(1000),
+      /** Escalation: soft reboot (waits this long for the agent's acknowledgement), reset pulse, power cycle. */
+      soft_reboot_ack_ms: z.int().min(50).max(60_000).default(1000),
+      reset_pulse_ms: z.int().min(10).max(10_000).default(200),
+      power_off_ms: z.int().min(100).max(120_000).default(5000),
+      /** At most restart_cap restarts within restart_window_s; one more failure quarantines the board. */
+      restart_cap: z.int().min(0).max(100).default(3),
+      restart_window_s: z
+        .int()
+        .min(1)
+        .max(7 * 24 * 3600)
+        .default(3600),
+      /** Up this long without a break clears a board's restart count. */
+      stable_uptime_s: z
+        .int()
+        .min(1)
+        .max(7 * 24 * 3600)
+        .default(600),
+      /** A quarantined board is switched off, or left as it is. */
+      quarantine: z.enum(['off', 'leave']).default('off'),
+      tick_ms: z.int().min(10).max(1000).default(50),
+      /** Heartbeats stamped further than this from the manager's clock are refused. */
+      replay_window_s: z.int().min(1).max(3600).default(30),
       state_dir: z.string().min(1).default('/var/lib/skyminer'),
+      event_log_max_bytes: z
+        .int()
+        .min(4096)
+        .max(1 << 30)
+        .default(1 << 20),
+      event_log_keep: z.int().min(1).max(100).default(3),
       watchdog: z.string().min(1).default('/dev/watchdog'),
       watchdog_timeout_s: z.int().min(1).max(600).default(15),
+    })
+    .refine((s) => s.heartbeat_timeout_ms > s.heartbeat_interval_ms, {
+      message: 'heartbeat_timeout_ms must be longer than heartbeat_interval_ms',
+      path: ['heartbeat_timeout_ms'],
     })
     .prefault({}),
   agent: z
     .strictObject({
       watchdog: z.string().min(1).default('/dev/watchdog'),
       watchdog_timeout_s: z.int().min(1).max(600).default(15),
+      /** Health: the agent stops petting its watchdog while any check fails. */
+      event_loop_lag_ms: z.int().min(10).max(60_000).default(1000),
+      min_free_memory_mb: z.int().min(0).max(65_536).default(32),
+      min_root_free_percent: z.number().min(0).max(100).default(5),
+      /** The process that must run; empty to skip the check. */
+      visor_process: z.string().max(15).default('skywire-visor'),
+    })
+    .prefault({}),
+  auth: z
+    .strictObject({
+      /** The box secret the image bakes in; the manager keeps it, workers erase it after enrolling. */
+      box_secret: z.string().min(1).default('/etc/skyminer/box.key'),
+      /** This board's own key, derived from the box secret at first boot. */
+      board_key: z.string().min(1).default('/etc/skyminer/board.key'),
     })
     .prefault({}),
   panel: z

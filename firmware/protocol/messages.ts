@@ -3,47 +3,109 @@ import { z } from 'zod';
 /** The largest datagram we accept; a heartbeat is a few hundred bytes. */
 export const MAX_DATAGRAM = 4096;
 
+const bootId = z.string().regex(/^[0-9a-f]{8,64}$/);
+const board = z.int().min(1).max(64);
+const nonce = z.string().regex(/^[0-9a-f]{16,64}$/);
+
 const health = z.strictObject({
   ok: z.boolean(),
   /** Names of the checks that fail now, e.g. `["root-fs"]`. */
   failing: z.array(z.string().max(40)).max(16),
 });
 
+/**
+ * Why the board's current boot began, from the watchdog's boot status read at start: the kernel tells only
+ * whether the watchdog did it (`watchdog`) or not (`other`: power-on, reset line, reboot command).
+ */
+export const resetReason = z.enum(['watchdog', 'other', 'unknown']);
+
 export const heartbeatSchema = z.strictObject({
   type: z.literal('heartbeat'),
-  board: z.int().min(1).max(64),
+  board,
   /** Random per boot: a new value is a reboot, even when uptime is unknown. */
-  boot_id: z.string().regex(/^[0-9a-f]{8,64}$/),
+  boot_id: bootId,
+  /** Counts up from 0 in each boot; the supervisor refuses any number not above the last one it took. */
   seq: z.int().min(0),
+  /** The sender's wall clock (ms): a heartbeat outside the supervisor's window is stale or replayed. */
+  time_ms: z.int().min(0),
   uptime_s: z.number().min(0),
   health,
+  reset_reason: resetReason.optional(),
   /** Compact live figures; their shape is owned by the telemetry service. */
   telemetry: z.record(z.string(), z.unknown()).optional(),
 });
 
+/** Manager to agent: "answer if you are alive". The nonce makes every answer fresh without clocks. */
+export const probeSchema = z.strictObject({ type: z.literal('probe'), board, nonce });
+
+export const probeAnswerSchema = z.strictObject({
+  type: z.literal('probe-answer'),
+  board,
+  boot_id: bootId,
+  nonce,
+});
+
+/**
+ * Manager to agent. Bound to one boot of the board (`boot_id`), and `seq` must rise within that boot, so a
+ * recorded command is worthless once used or once the board has rebooted.
+ */
+export const commandSchema = z.strictObject({
+  type: z.literal('command'),
+  board,
+  boot_id: bootId,
+  seq: z.int().min(0),
+  command: z.enum(['soft-reboot']),
+});
+
+export const commandAckSchema = z.strictObject({
+  type: z.literal('command-ack'),
+  board,
+  boot_id: bootId,
+  seq: z.int().min(0),
+});
+
 export type Heartbeat = z.infer<typeof heartbeatSchema>;
 export type Health = z.infer<typeof health>;
+export type ResetReason = z.infer<typeof resetReason>;
+export type Probe = z.infer<typeof probeSchema>;
+export type ProbeAnswer = z.infer<typeof probeAnswerSchema>;
+export type Command = z.infer<typeof commandSchema>;
+export type CommandAck = z.infer<typeof commandAckSchema>;
+
+/** What agents send to the supervisor, and what the supervisor sends to agents. */
+export type AgentMessage = Heartbeat | ProbeAnswer | CommandAck;
+export type ManagerMessage = Probe | Command;
+
+const agentMessage = z.discriminatedUnion('type', [heartbeatSchema, probeAnswerSchema, commandAckSchema]);
+const managerMessage = z.discriminatedUnion('type', [probeSchema, commandSchema]);
 
 export type Decoded<T> = { ok: true; message: T } | { ok: false; error: string };
 
-/** Parses one datagram; never throws, whatever arrives from the network. */
-export function decodeHeartbeat(datagram: Buffer): Decoded<Heartbeat> {
-  if (datagram.length > MAX_DATAGRAM)
-    return { ok: false, error: `datagram of ${datagram.length} bytes is too large` };
+function decodeWith<T>(schema: z.ZodType<T>, body: Buffer): Decoded<T> {
+  if (body.length > MAX_DATAGRAM) return { ok: false, error: `message of ${body.length} bytes is too large` };
   let doc: unknown;
   try {
-    doc = JSON.parse(datagram.toString('utf8'));
+    doc = JSON.parse(body.toString('utf8'));
   } catch {
-    return { ok: false, error: 'datagram is not JSON' };
+    return { ok: false, error: 'message is not JSON' };
   }
-  const result = heartbeatSchema.safeParse(doc);
+  const result = schema.safeParse(doc);
   if (!result.success) {
     const issue = result.error.issues[0]!;
-    return { ok: false, error: `heartbeat ${issue.path.join('.') || 'message'}: ${issue.message}` };
+    return { ok: false, error: `message ${issue.path.join('.') || '(top level)'}: ${issue.message}` };
   }
   return { ok: true, message: result.data };
 }
 
-export function encodeHeartbeat(hb: Heartbeat): Buffer {
-  return Buffer.from(JSON.stringify(hb));
+/** Parses a message body from an agent; never throws, whatever arrives from the network. */
+export function decodeAgentMessage(body: Buffer): Decoded<AgentMessage> {
+  return decodeWith(agentMessage, body);
+}
+
+export function decodeManagerMessage(body: Buffer): Decoded<ManagerMessage> {
+  return decodeWith(managerMessage, body);
+}
+
+export function encodeMessage(message: AgentMessage | ManagerMessage): Buffer {
+  return Buffer.from(JSON.stringify(message));
 }

@@ -7,6 +7,8 @@ export type EmulatedBoardState = 'off' | 'booting' | 'running';
 export interface BoardSoftware {
   start(): Promise<void>;
   stop(): Promise<void>;
+  /** Freezes the software as a wedged loop would (for the simulator's faults). */
+  stall?(): void;
 }
 
 export interface EmulatedBoardOptions {
@@ -31,6 +33,8 @@ export class EmulatedBoard {
   private software: BoardSoftware | null = null;
   private bootTimer: NodeJS.Timeout | null = null;
   private readonly unwatch: (() => void)[] = [];
+  /** The box's supply: a power loss cuts every board, whatever its lines say. */
+  private mains = true;
   boots = 0;
 
   constructor(private readonly options: EmulatedBoardOptions) {
@@ -59,7 +63,32 @@ export class EmulatedBoard {
     const { chip, powerOffset, resetOffset } = this.options;
     const power = powerOffset === undefined ? 1 : chip.level(powerOffset);
     const reset = resetOffset === undefined ? 1 : chip.level(resetOffset);
-    return power === 1 && reset === 1;
+    return this.mains && power === 1 && reset === 1;
+  }
+
+  /** Switches the box's supply (the simulator's power-loss fault). */
+  setMains(on: boolean): void {
+    this.mains = on;
+    this.follow();
+  }
+
+  /** The board reboots by itself (a kernel panic with reboot, a reboot command): not the watchdog's doing. */
+  crash(): void {
+    if (this.state === 'off') return;
+    this.watchdog.powerLost();
+    this.reboot();
+  }
+
+  /** The board hangs: software frozen, watchdog stopped; only the reset line or the power brings it back. */
+  hang(): void {
+    if (this.state !== 'running') return;
+    this.software?.stall?.();
+    this.watchdog.suspend();
+  }
+
+  /** The board's software freezes; its watchdog still counts and resets it. */
+  stallSoftware(): void {
+    this.software?.stall?.();
   }
 
   private follow(): void {

@@ -3,14 +3,19 @@ import { EmulatedI2cBus } from '../../drivers/i2c/emulated-bus.js';
 import { silentLogger, type Logger } from '../../drivers/logger.js';
 import { Ssd1306 } from '../../drivers/ssd1306/driver.js';
 import { Ssd1306Model } from '../../drivers/ssd1306/emulator.js';
+import { EmulatedWatchdog } from '../../drivers/watchdog/emulated.js';
 import { Agent } from '../agent/agent.js';
+import { BoxKeys, deriveBoardKey, generateBoxSecret } from '../auth/keys.js';
 import type { Config } from '../config/schema.js';
 import { Panel } from '../panel/panel.js';
 import type { RewardsService } from '../rewards/service.js';
-import type { EventSink } from '../supervisor/event-log.js';
 import { Supervisor, type BoardLines } from '../supervisor/supervisor.js';
 import { EmulatedBoard, type EmulatedBoardState } from './emulated-board.js';
 import { SkywireSim, type SkywireSimOptions } from './skywire-sim.js';
+import { bindUdp } from '../protocol/datagrams.js';
+import type { EventSink, SupervisorEvent } from '../supervisor/event-log.js';
+import { supervisorSettings } from '../supervisor/settings.js';
+import { faultyLink, type LinkFaults } from './link-faults.js';
 
 export interface SimulatorOptions {
   config: Config;
@@ -21,6 +26,8 @@ export interface SimulatorOptions {
   events?: EventSink;
   /** Emulated (or external) Skywire hypervisor and Skycoin node with the rewards service; none when absent. */
   skywire?: SkywireSimOptions;
+  /** Where the supervisor keeps its state; none keeps nothing across its restarts. */
+  stateFile?: string;
 }
 
 /** Board n's lines on the emulated chip: power at 2(n-2), reset at 2(n-2)+1. The manager has none. */
@@ -30,18 +37,31 @@ export function simLineOffsets(board: number): { power: number; reset: number } 
 
 /**
  * A whole Skyminer in one process: emulated GPIO, I2C bus with an SSD1306 on it, and boards; the real
- * supervisor, agents, panel and driver run on top, talking over real UDP sockets on loopback.
+ * supervisor, agents, panel and driver run on top, talking over real UDP sockets on loopback, authenticated
+ * with keys derived from a box secret drawn for this run.
  */
 export class Simulator {
   readonly chip: EmulatedGpioChip;
   readonly bus: EmulatedI2cBus;
   readonly oled: Ssd1306Model;
   readonly boards: EmulatedBoard[] = [];
-  readonly supervisor: Supervisor;
   readonly panel: Panel;
+  /** The manager's own watchdog: when it fires, the manager (and so the supervisor) restarts. */
+  readonly managerWatchdog: EmulatedWatchdog;
+  /** Each board's network, for faults: cut or delayed. */
+  readonly links = new Map<number, LinkFaults>();
+  /** The agent running on each board now (a new one every boot). */
+  readonly agents = new Map<number, Agent>();
+  readonly epochMs = Date.now();
+  private current: Supervisor;
+  private readonly lines = new Map<number, BoardLines>();
+  private readonly boxSecret = generateBoxSecret();
   private readonly logger: Logger;
   private readonly boardStates = new Map<number, EmulatedBoardState>();
   skywire: SkywireSim | null = null;
+  private readonly stateListeners = new Set<(board: number, state: EmulatedBoardState) => void>();
+  private readonly timers = new Set<NodeJS.Timeout>();
+  private stopped = false;
 
   constructor(private readonly options: SimulatorOptions) {
     const { config } = options;
@@ -53,55 +73,66 @@ export class Simulator {
     this.oled = new Ssd1306Model(128, config.panel.height);
     this.bus.attach(config.panel.address, this.oled);
 
-    const lines = new Map<number, BoardLines>();
     for (let board = 2; board <= n; board++) {
       const o = simLineOffsets(board);
-      lines.set(board, {
+      this.lines.set(board, {
         power: this.chip.request({ chip: this.chip.label, offset: o.power }),
         reset: this.chip.request({ chip: this.chip.label, offset: o.reset, activeLow: true }),
       });
     }
-    this.supervisor = new Supervisor({
-      boards: n,
-      lines,
-      listen: { host: '127.0.0.1', port: 0 },
-      policy: {
-        heartbeatTimeoutMs: config.supervisor.heartbeat_timeout_ms,
-        bootTimeoutMs: config.supervisor.boot_timeout_s * 1000,
-      },
-      powerOnGapMs: config.supervisor.power_on_gap_ms,
-      logger: this.logger,
-      events: options.events,
+    for (let board = 1; board <= n; board++)
+      this.links.set(board, { cutUntil: 0, delayMs: 0, delayUntil: 0 });
+    this.managerWatchdog = new EmulatedWatchdog(() => {
+      this.logger.error('manager watchdog expired: the manager restarts');
+      void this.restartSupervisor(0);
     });
+    this.current = this.makeSupervisor();
     const driver = new Ssd1306(this.bus, {
       address: config.panel.address,
       height: config.panel.height,
       logger: this.logger,
     });
-    this.panel = new Panel(driver, () => this.supervisor.view());
+    this.panel = new Panel(driver, () => this.current.view());
+  }
+
+  /** The supervisor running now (a power loss or a manager watchdog reset starts a new one). */
+  get supervisor(): Supervisor {
+    return this.current;
+  }
+
+  /** A supervisor; a restarted one listens on its predecessor's port, as the device's is fixed. */
+  private makeSupervisor(port = 0): Supervisor {
+    const { config } = this.options;
+    return new Supervisor({
+      ...supervisorSettings(config),
+      lines: this.lines,
+      listen: { host: '127.0.0.1', port },
+      keyFor: new BoxKeys(this.boxSecret, config.box.boards).keyFor,
+      watchdog: { device: this.managerWatchdog, timeoutS: config.supervisor.watchdog_timeout_s },
+      stateFile: this.options.stateFile,
+      epochMs: this.epochMs,
+      logger: this.logger,
+      events: this.options.events,
+    });
   }
 
   async start(): Promise<void> {
     const { config, bootMs } = this.options;
-    await this.supervisor.start();
+    await this.current.start();
     this.panel.start();
     for (let board = 1; board <= config.box.boards; board++) {
       const offsets = board === 1 ? undefined : simLineOffsets(board);
-      const emulated = new EmulatedBoard({
+      const emulated: EmulatedBoard = new EmulatedBoard({
         board,
         chip: this.chip,
         powerOffset: offsets?.power,
         resetOffset: offsets?.reset,
         bootMs,
-        software: (watchdog) =>
-          new Agent({
-            board,
-            manager: { host: '127.0.0.1', port: this.supervisor.port },
-            intervalMs: config.supervisor.heartbeat_interval_ms,
-            logger: this.logger,
-            watchdog: { device: watchdog, timeoutS: config.agent.watchdog_timeout_s, disarmOnStop: true },
-          }),
-        onState: (b, s) => this.boardStates.set(b, s),
+        software: (watchdog) => this.agentFor(board, emulated, watchdog),
+        onState: (b, s) => {
+          this.boardStates.set(b, s);
+          for (const listener of this.stateListeners) listener(b, s);
+        },
       });
       this.boards.push(emulated);
       emulated.attach();
@@ -112,9 +143,89 @@ export class Simulator {
     }
   }
 
+  private agentFor(board: number, emulated: EmulatedBoard, watchdog: EmulatedWatchdog): Agent {
+    const { config } = this.options;
+    const agent = new Agent({
+      board,
+      // Every agent talks to whichever supervisor runs now, as a real board talks to the manager's address.
+      manager: { host: '127.0.0.1', port: this.current.port },
+      intervalMs: config.supervisor.heartbeat_interval_ms,
+      key: deriveBoardKey(this.boxSecret, board),
+      logger: this.logger,
+      datagrams: async () =>
+        faultyLink(
+          await bindUdp(0, '127.0.0.1', (m) => this.logger.warn(`board ${board}: ${m}`)),
+          this.links.get(board)!,
+        ),
+      // On the manager the supervisor owns the watchdog (a device opens only once).
+      watchdog:
+        board === 1
+          ? undefined
+          : { device: watchdog, timeoutS: config.agent.watchdog_timeout_s, disarmOnStop: true },
+      // A real reboot takes a moment after the command is acknowledged; the acknowledgement leaves first.
+      reboot: () => {
+        const timer = setTimeout(() => {
+          this.timers.delete(timer);
+          emulated.crash();
+        }, 20);
+        this.timers.add(timer);
+      },
+    });
+    this.agents.set(board, agent);
+    return agent;
+  }
+
+  /** Calls `listener` whenever an emulated board changes state (off, booting, running). */
+  onBoardState(listener: (board: number, state: EmulatedBoardState) => void): () => void {
+    this.stateListeners.add(listener);
+    return () => this.stateListeners.delete(listener);
+  }
+
+  /**
+   * The whole box loses power for `forMs`: every board and the manager stop; the power lines fall. When power
+   * returns the manager boots, a fresh supervisor reads its saved state and the lines, and switches the
+   * boards on one by one.
+   */
+  async powerLoss(forMs: number): Promise<void> {
+    await this.current.halt();
+    this.managerWatchdog.powerLost();
+    for (let board = 2; board <= this.options.config.box.boards; board++)
+      this.chip.drive(simLineOffsets(board).power, 0);
+    for (const b of this.boards) b.setMains(false);
+    const timer = setTimeout(() => {
+      this.timers.delete(timer);
+      if (this.stopped) return;
+      for (const b of this.boards) b.setMains(true);
+      void this.restartSupervisor(this.options.bootMs);
+    }, forMs);
+    this.timers.add(timer);
+  }
+
+  /** Starts a new supervisor after `afterMs` (the manager's boot), as after a reset of the manager. */
+  private async restartSupervisor(afterMs: number): Promise<void> {
+    await this.current.halt();
+    const timer = setTimeout(() => {
+      this.timers.delete(timer);
+      if (this.stopped) return;
+      const next = this.makeSupervisor(this.current.port);
+      this.current = next;
+      next.start().catch((err: unknown) => this.logger.error(`supervisor restart: ${String(err)}`));
+    }, afterMs);
+    this.timers.add(timer);
+  }
+
+  /** Records an event in the supervisor's stream (the scenario runner's fault marks). */
+  record(event: SupervisorEvent): void {
+    this.options.events?.(event);
+  }
+
   async stop(): Promise<void> {
     await this.skywire?.stop();
-    await this.supervisor.stop();
+    this.stopped = true;
+    for (const timer of this.timers) clearTimeout(timer);
+    this.timers.clear();
+    await this.current.stop();
+    this.managerWatchdog.powerLost();
     await Promise.all(this.boards.map((b) => b.detach()));
     await this.panel.stop();
     await this.bus.close();

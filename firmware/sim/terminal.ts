@@ -1,12 +1,16 @@
 import type { Framebuffer } from '../../drivers/ssd1306/framebuffer.js';
 import { frameToBlocks } from '../panel/terminal-view.js';
+import type { BoardStatus } from '../supervisor/board-state.js';
 import type { BoxView } from '../supervisor/view.js';
 
-const STATUS_WORD: Record<string, string> = {
+const STATUS_WORD: Record<BoardStatus, string> = {
   up: '\x1b[32mup\x1b[0m',
   booting: '\x1b[33mbooting\x1b[0m',
   off: '\x1b[90moff\x1b[0m',
-  'no-contact': '\x1b[31mno contact\x1b[0m',
+  suspect: '\x1b[33msuspect\x1b[0m',
+  failed: '\x1b[31mfailed\x1b[0m',
+  restarting: '\x1b[35mrestarting\x1b[0m',
+  quarantined: '\x1b[41;97mquarantined\x1b[0m',
 };
 
 /** One screenful for `skyminer sim`: the panel in block characters inside a bezel, board states beside it. */
@@ -22,7 +26,9 @@ export function renderScreen(frame: Framebuffer, view: BoxView, footer: string):
   for (const b of view.boards) {
     const role = b.role === 'manager' ? ' (manager)' : '';
     const up = b.status === 'up' && b.uptimeS !== undefined ? `  uptime ${formatSeconds(b.uptimeS)}` : '';
-    right.push(`  ${String(b.board).padStart(2)}  ${STATUS_WORD[b.status] ?? b.status}${role}${up}`);
+    const step = b.status === 'restarting' && b.step ? ` (${b.step})` : '';
+    const restarts = b.restarts ? `  ${b.restarts} restart${b.restarts === 1 ? '' : 's'}` : '';
+    right.push(`  ${String(b.board).padStart(2)}  ${STATUS_WORD[b.status]}${step}${role}${up}${restarts}`);
   }
   const rows = Math.max(left.length, right.length);
   const out: string[] = [];

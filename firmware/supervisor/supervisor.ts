@@ -1,7 +1,11 @@
-import { createSocket, type Socket } from 'node:dgram';
+import { randomBytes } from 'node:crypto';
 import type { OutputLine } from '../../drivers/gpio/line.js';
 import { silentLogger, type Logger } from '../../drivers/logger.js';
-import { decodeHeartbeat } from '../protocol/messages.js';
+import type { Watchdog } from '../../drivers/watchdog/watchdog.js';
+import { openEnvelope, seal } from '../auth/envelope.js';
+import { outsideWindow } from '../auth/freshness.js';
+import { bindUdp, type Datagrams, type Peer } from '../protocol/datagrams.js';
+import { decodeAgentMessage, encodeMessage, type ManagerMessage } from '../protocol/messages.js';
 import {
   decide,
   initialState,
@@ -13,6 +17,7 @@ import {
 } from './board-state.js';
 import type { EventSink, SupervisorEvent } from './event-log.js';
 import type { BoardOperation, OperationResult, SupervisorOperator } from './operator.js';
+import { loadState, persistentKey, saveState, toSaved, type SavedBoard } from './state-store.js';
 import type { BoxView } from './view.js';
 
 export interface BoardLines {
@@ -27,85 +32,175 @@ export interface SupervisorOptions {
   listen: { host: string; port: number };
   policy: Policy;
   powerOnGapMs: number;
+  /** Every board's key (see firmware/auth/keys.ts BoxKeys). */
+  keyFor: (board: number) => Buffer | undefined;
+  /** How far a heartbeat's stamp may be from the manager's clock. */
+  replayWindowMs?: number;
   tickMs?: number;
-  /** How long a reset line is held asserted, and a power cycle keeps power off. */
+  /** How long a reset line is held asserted. */
   resetPulseMs?: number;
-  powerCycleOffMs?: number;
+  /** Where to probe a board not heard from yet (its configured address and agent port). */
+  boardAddress?: (board: number) => Peer | undefined;
+  /** The manager's own hardware watchdog, petted from the tick: a stalled supervisor resets the manager. */
+  watchdog?: { device: Watchdog; timeoutS: number };
+  /** The saved state (versioned JSON); none keeps nothing across restarts. */
+  stateFile?: string;
+  /** The zero of the events' `t` (ms); the simulator keeps one across a supervisor restart. */
+  epochMs?: number;
+  /** Sends datagrams; UDP on `listen` by default. */
+  datagrams?: () => Promise<Datagrams>;
   logger?: Logger;
   events?: EventSink;
 }
 
 /**
- * The manager-side loop: feeds heartbeats, power changes and clock ticks to the pure `decide`, stores the
- * new states and performs the actions. It senses line levels at start instead of trusting any saved belief,
- * and switches unpowered boards on one by one.
+ * The manager-side loop: feeds heartbeats, probe answers, operator requests and clock ticks to the pure
+ * `decide`, stores the new states and performs the actions. It senses line levels at start instead of
+ * trusting any saved belief, and switches unpowered boards on one by one.
  */
 export class Supervisor implements SupervisorOperator {
   private readonly states = new Map<number, BoardState>();
-  private socket: Socket | null = null;
+  private net: Datagrams | null = null;
   private tickTimer: NodeJS.Timeout | null = null;
-  private readonly powerTimers = new Set<NodeJS.Timeout>();
-  private readonly startedAt = Date.now();
+  private readonly timers = new Set<NodeJS.Timeout>();
+  private readonly startedAt: number;
   private readonly logger: Logger;
   private readonly listeners = new Set<() => void>();
   private readonly eventListeners = new Set<(event: SupervisorEvent) => void>();
   /** The newest events, for the console; the event log on disk keeps the full history. */
   private readonly recent: SupervisorEvent[] = [];
-  /** Datagrams refused (malformed, wrong board), for the console and tests. */
+  /** Where each board was last heard from (authenticated), to probe and command it. */
+  private readonly peers = new Map<number, Peer>();
+  /** Outstanding probe nonces and the command waiting for its acknowledgement, per board. */
+  private readonly nonces = new Map<number, Set<string>>();
+  private readonly pendingCommand = new Map<number, number>();
+  /** Rises across supervisor restarts too (it starts from the clock), as the agents' command guard needs. */
+  private commandSeq = Date.now() * 1000;
+  /** Line operations run one after another per board, so a pulse never interleaves with a power switch. */
+  private readonly lineChains = new Map<number, Promise<void>>();
+  private lastPowerOnAt = -Infinity;
+  private saving: Promise<void> = Promise.resolve();
+  private saveQueued = false;
+  private stopped = false;
+  /** Datagrams refused (bad tag, malformed, stale, replayed), for the console and tests. */
   rejected = 0;
+  lastRejection = '';
   port = 0;
 
   constructor(private readonly options: SupervisorOptions) {
     this.logger = options.logger ?? silentLogger;
+    this.startedAt = options.epochMs ?? Date.now();
   }
 
   async start(): Promise<void> {
+    const { options } = this;
+    const saved = new Map<number, SavedBoard>();
+    if (options.stateFile) {
+      const loaded = await loadState(options.stateFile);
+      if (loaded.note) this.logger.warn(loaded.note);
+      for (const b of loaded.state?.boards ?? []) saved.set(b.board, b);
+    }
     const now = Date.now();
     const unpowered: number[] = [];
-    for (let board = 1; board <= this.options.boards; board++) {
-      const power = this.options.lines.get(board)?.power;
-      const powered = power ? (await power.read()) === 1 : true;
-      this.states.set(board, initialState(board, powered, now));
-      if (!powered) unpowered.push(board);
+    for (let board = 1; board <= options.boards; board++) {
+      const lines = options.lines.get(board);
+      // Sense first: a line's level is read back, never written, so running boards see no change.
+      let powered = true;
+      if (lines?.power) {
+        try {
+          powered = (await lines.power.read()) === 1;
+        } catch (err) {
+          this.logger.error(`board ${board}: cannot read ${lines.power.name}: ${String(err)}`);
+        }
+      }
+      const state = this.restore(
+        initialState(board, powered, now, { power: !!lines?.power, reset: !!lines?.reset }),
+        saved.get(board),
+        now,
+      );
+      this.states.set(board, state);
+      if (!powered && state.status === 'off') unpowered.push(board);
     }
-    const socket = createSocket('udp4');
-    socket.on('message', (msg) => this.onDatagram(msg));
-    socket.on('error', (err) => this.logger.warn(`heartbeat socket: ${err.message}`));
-    await new Promise<void>((resolve, reject) => {
-      socket.once('error', reject);
-      socket.bind(this.options.listen.port, this.options.listen.host, () => {
-        socket.off('error', reject);
-        resolve();
-      });
-    });
-    this.socket = socket;
-    this.port = socket.address().port;
-    this.tickTimer = setInterval(
-      () => this.apply(0, { kind: 'tick', at: Date.now() }),
-      this.options.tickMs ?? 200,
-    );
-    for (const { board, afterMs } of powerOnPlan(unpowered, this.options.powerOnGapMs)) {
-      const timer = setTimeout(() => {
-        this.powerTimers.delete(timer);
-        void this.setPower(board, true);
-      }, afterMs);
-      this.powerTimers.add(timer);
+    this.net = await (options.datagrams?.() ??
+      bindUdp(options.listen.port, options.listen.host, (m) => this.logger.warn(`heartbeat ${m}`)));
+    this.net.onMessage((msg, from) => this.onDatagram(msg, from));
+    this.port = this.net.port;
+    const wd = options.watchdog;
+    if (wd) {
+      try {
+        await wd.device.open(wd.timeoutS);
+      } catch (err) {
+        this.logger.error(`manager watchdog: ${String(err)}; running without it`);
+        options.watchdog = undefined;
+      }
     }
+    this.tickTimer = setInterval(() => this.tick(), options.tickMs ?? 50);
+    for (const { board } of powerOnPlan(unpowered, options.powerOnGapMs)) {
+      this.schedulePowerOn(board, () => this.apply(board, { kind: 'power', at: Date.now(), on: true }));
+    }
+    this.scheduleSave();
+  }
+
+  /** Merges what was saved with what was sensed: history and quarantine from the file, levels from the lines. */
+  private restore(state: BoardState, saved: SavedBoard | undefined, now: number): BoardState {
+    if (!saved) return state;
+    const restored: BoardState = {
+      ...state,
+      bootId: saved.boot_id,
+      lastSeq: saved.last_seq,
+      pastBootIds: saved.past_boot_ids,
+      restarts: saved.restarts,
+    };
+    if (saved.quarantined) return { ...restored, status: 'quarantined' };
+    // A board that was up is heard again within a heartbeat timeout, or probed: no boot time to wait for.
+    if (state.status === 'booting' && saved.was_up)
+      return { ...restored, deadline: now + this.options.policy.heartbeatTimeoutMs };
+    return restored;
   }
 
   async stop(): Promise<void> {
+    this.stopped = true;
     if (this.tickTimer) clearInterval(this.tickTimer);
-    for (const timer of this.powerTimers) clearTimeout(timer);
-    this.powerTimers.clear();
-    const socket = this.socket;
-    this.socket = null;
-    if (socket) await new Promise<void>((resolve) => socket.close(() => resolve()));
+    this.tickTimer = null;
+    for (const timer of this.timers) clearTimeout(timer);
+    this.timers.clear();
+    const net = this.net;
+    this.net = null;
+    await net?.close();
+    await Promise.all(this.lineChains.values());
+    if (this.options.stateFile) {
+      await this.saving;
+      await this.save();
+    }
+    const wd = this.options.watchdog;
+    if (wd) await wd.device.close(true).catch(() => {});
+  }
+
+  /**
+   * Stops as a crash or a power loss would: no more ticks, no petting, no final save, no line touched.
+   * The simulator's power-loss fault and manager watchdog use it.
+   */
+  async halt(): Promise<void> {
+    this.stopped = true;
+    if (this.tickTimer) clearInterval(this.tickTimer);
+    this.tickTimer = null;
+    for (const timer of this.timers) clearTimeout(timer);
+    this.timers.clear();
+    const net = this.net;
+    this.net = null;
+    await net?.close();
+    await this.saving;
   }
 
   /** Calls `listener` after any board's state changed. */
   onChange(listener: () => void): () => void {
     this.listeners.add(listener);
     return () => this.listeners.delete(listener);
+  }
+
+  /** The current belief about one board (for tests and the simulator). */
+  state(board: number): BoardState | undefined {
+    return this.states.get(board);
   }
 
   view(): BoxView {
@@ -119,6 +214,8 @@ export class Supervisor implements SupervisorOperator {
         forS: Math.max(0, Math.round((at - s.since) / 1000)),
         uptimeS: s.uptimeS,
         healthy: s.health?.ok,
+        restarts: s.restarts.length,
+        ...(s.step ? { step: s.step } : {}),
         telemetry: s.telemetry,
       })),
     };
@@ -135,71 +232,111 @@ export class Supervisor implements SupervisorOperator {
   }
 
   async operate(board: number, operation: BoardOperation, by: string): Promise<OperationResult> {
-    if (!this.states.has(board))
-      return { ok: false, message: `no board ${board}; boards are 1 to ${this.options.boards}` };
+    const state = this.states.get(board);
+    if (!state) return { ok: false, message: `no board ${board}; boards are 1 to ${this.options.boards}` };
     const lines = this.options.lines.get(board);
-    if (!lines?.power && operation !== 'release') {
+    if (operation !== 'release' && !lines?.power && !(operation === 'reset' && lines?.reset)) {
       return { ok: false, message: `board ${board} has no power or reset line (board 1 is the manager)` };
     }
+    if (operation === 'reset' && !lines?.reset)
+      return { ok: false, message: `board ${board} has no reset line` };
+    const before = state.restarts.length;
+    const wasQuarantined = state.status === 'quarantined';
     this.record(board, 'operator', { operation, by });
+    this.apply(board, { kind: 'operator', at: Date.now(), operation, by });
+    // Operations answer once their lines have moved (a power cycle answers once the power is off).
+    await this.lineChains.get(board);
     switch (operation) {
       case 'on':
+        return { ok: true, message: `board ${board} switched on` };
       case 'off':
-        await this.setPower(board, operation === 'on');
-        return { ok: true, message: `board ${board} switched ${operation}` };
-      case 'reset': {
-        if (!lines?.reset) return { ok: false, message: `board ${board} has no reset line` };
-        await lines.reset.write(1);
-        await delay(this.options.resetPulseMs ?? 200);
-        await lines.reset.write(0);
+        return { ok: true, message: `board ${board} switched off` };
+      case 'reset':
         return { ok: true, message: `board ${board} reset` };
-      }
       case 'cycle':
-        await this.setPower(board, false);
-        await delay(this.options.powerCycleOffMs ?? 5000);
-        await this.setPower(board, true);
-        return { ok: true, message: `board ${board} power-cycled` };
+        return {
+          ok: true,
+          message: `board ${board} power-cycling (off ${this.options.policy.powerOffMs / 1000} s)`,
+        };
       case 'release':
-        return { ok: true, message: `board ${board} is not quarantined` };
+        if (wasQuarantined)
+          return { ok: true, message: `board ${board} released from quarantine; ${before} restarts cleared` };
+        return { ok: true, message: `board ${board} is not quarantined; ${before} restarts cleared` };
     }
   }
 
-  async setPower(board: number, on: boolean): Promise<void> {
-    const line = this.options.lines.get(board)?.power;
-    if (!line) return;
-    try {
-      await line.write(on ? 1 : 0);
-      this.apply(board, { kind: 'power', at: Date.now(), on });
-    } catch (err) {
-      this.logger.error(
-        `board ${board}: cannot switch power ${on ? 'on' : 'off'} on ${line.name}: ${String(err)}`,
-      );
+  private tick(): void {
+    if (this.stopped) return;
+    // Petted from the loop that does the work: if this loop stalls, the manager resets.
+    void this.options.watchdog?.device.pet().catch(() => {});
+    this.apply(0, { kind: 'tick', at: Date.now() });
+  }
+
+  private onDatagram(datagram: Buffer, from: Peer): void {
+    const opened = openEnvelope(datagram, this.options.keyFor);
+    if (!opened.ok) return this.reject(opened.error);
+    const decoded = decodeAgentMessage(opened.body);
+    if (!decoded.ok) return this.reject(`board ${opened.board}: ${decoded.error}`);
+    const message = decoded.message;
+    const board = message.board;
+    if (board !== opened.board || !this.states.has(board))
+      return this.reject(`board ${opened.board}: message names board ${board}`);
+    const at = Date.now();
+    switch (message.type) {
+      case 'heartbeat': {
+        const stale = outsideWindow(message.time_ms, at, this.options.replayWindowMs ?? 30_000);
+        if (stale) return this.reject(`board ${board}: heartbeat ${stale}`);
+        if (this.apply(board, { kind: 'heartbeat', at, heartbeat: message })) this.peers.set(board, from);
+        return;
+      }
+      case 'probe-answer': {
+        const nonces = this.nonces.get(board);
+        if (!nonces?.delete(message.nonce))
+          return this.reject(`board ${board}: probe answer to no probe of ours`);
+        this.peers.set(board, from);
+        this.apply(board, { kind: 'probe-answer', at, bootId: message.boot_id });
+        return;
+      }
+      case 'command-ack':
+        if (this.pendingCommand.get(board) !== message.seq)
+          return this.reject(`board ${board}: acknowledgement of no command of ours`);
+        this.pendingCommand.delete(board);
+        this.apply(board, { kind: 'command-ack', at, bootId: message.boot_id });
+        return;
     }
   }
 
-  private onDatagram(msg: Buffer): void {
-    const decoded = decodeHeartbeat(msg);
-    if (!decoded.ok || !this.states.has(decoded.message.board)) {
-      this.rejected++;
-      return;
-    }
-    this.apply(decoded.message.board, { kind: 'heartbeat', at: Date.now(), heartbeat: decoded.message });
+  private reject(reason: string): void {
+    this.rejected++;
+    this.lastRejection = reason;
   }
 
-  /** Runs the decision for one board (or every board for a tick, board 0) and performs its actions. */
-  private apply(board: number, event: BoardEvent): void {
+  /**
+   * Runs the decision for one board (or every board for a tick, board 0) and performs its actions.
+   * Returns false when the decision refused the event as evidence.
+   */
+  private apply(board: number, event: BoardEvent): boolean {
     let changed = false;
+    let persist = false;
+    let accepted = true;
     const targets = board === 0 ? [...this.states.keys()] : [board];
     for (const n of targets) {
       const state = this.states.get(n)!;
       const decision = decide(state, event, this.options.policy);
+      if (decision.rejected) {
+        accepted = false;
+        this.reject(`board ${n}: ${decision.rejected}`);
+      }
       if (decision.state !== state) {
         changed ||= decision.state.status !== state.status;
+        persist ||= persistentKey(decision.state) !== persistentKey(state);
         this.states.set(n, decision.state);
       }
       for (const action of decision.actions) this.perform(n, action);
     }
+    if (persist) this.scheduleSave();
     if (changed) for (const listener of this.listeners) listener();
+    return accepted;
   }
 
   private perform(board: number, action: BoardAction): void {
@@ -207,6 +344,97 @@ export class Supervisor implements SupervisorOperator {
       case 'log':
         this.record(board, action.event, action.details);
         return;
+      case 'alert':
+        this.logger.error(action.message);
+        this.record(board, 'alert', { message: action.message });
+        return;
+      case 'probe': {
+        const nonce = randomBytes(8).toString('hex');
+        const nonces = this.nonces.get(board) ?? new Set<string>();
+        // Only the latest few probes may be answered; older nonces expire.
+        nonces.add(nonce);
+        if (nonces.size > 16) nonces.delete(nonces.values().next().value!);
+        this.nonces.set(board, nonces);
+        this.sendTo(board, { type: 'probe', board, nonce });
+        return;
+      }
+      case 'soft-reboot': {
+        const seq = ++this.commandSeq;
+        this.pendingCommand.set(board, seq);
+        this.sendTo(board, { type: 'command', board, boot_id: action.bootId, seq, command: 'soft-reboot' });
+        return;
+      }
+      case 'reset-pulse': {
+        const reset = this.options.lines.get(board)?.reset;
+        if (!reset) return;
+        this.onLines(board, async () => {
+          await reset.write(1);
+          await delay(this.options.resetPulseMs ?? 200);
+          await reset.write(0);
+        });
+        return;
+      }
+      case 'power': {
+        const power = this.options.lines.get(board)?.power;
+        if (!power) return;
+        if (action.on) this.schedulePowerOn(board);
+        else this.onLines(board, () => power.write(0));
+        return;
+      }
+    }
+  }
+
+  private sendTo(board: number, message: ManagerMessage): void {
+    const peer = this.peers.get(board) ?? this.options.boardAddress?.(board);
+    const key = this.options.keyFor(board);
+    if (!peer || !key || !this.net) return;
+    this.net.send(seal(key, board, encodeMessage(message)), peer);
+  }
+
+  private onLines(board: number, op: () => Promise<void>): void {
+    const line = this.options.lines.get(board);
+    const chain = (this.lineChains.get(board) ?? Promise.resolve()).then(op).catch((err: unknown) => {
+      this.logger.error(
+        `board ${board}: line operation on ${line?.power?.name ?? '?'} failed: ${String(err)}`,
+      );
+    });
+    this.lineChains.set(board, chain);
+  }
+
+  /** Power-on goes through one queue for the whole box, `powerOnGapMs` apart, so the supply never dips. */
+  private schedulePowerOn(board: number, then?: () => void): void {
+    const power = this.options.lines.get(board)?.power;
+    if (!power) return;
+    const now = Date.now();
+    const at = Math.max(now, this.lastPowerOnAt + this.options.powerOnGapMs);
+    this.lastPowerOnAt = at;
+    const timer = setTimeout(() => {
+      this.timers.delete(timer);
+      this.onLines(board, async () => {
+        await power.write(1);
+        then?.();
+      });
+    }, at - now);
+    this.timers.add(timer);
+  }
+
+  private scheduleSave(): void {
+    const file = this.options.stateFile;
+    if (!file || this.saveQueued || this.stopped) return;
+    this.saveQueued = true;
+    this.saving = this.saving.then(async () => {
+      this.saveQueued = false;
+      await this.save();
+    });
+  }
+
+  private async save(): Promise<void> {
+    const file = this.options.stateFile;
+    if (!file) return;
+    try {
+      await saveState(file, toSaved(this.states.values(), Date.now()));
+    } catch (err) {
+      this.logger.error(`state ${file}: not saved: ${(err as NodeJS.ErrnoException).code ?? String(err)}`);
     }
   }
 

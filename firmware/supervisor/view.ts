@@ -1,4 +1,4 @@
-import type { BoardStatus } from './board-state.js';
+import { BOARD_STATUSES, type BoardStatus, type RestartStep } from './board-state.js';
 
 /** What surfaces (panel, terminal view, console) read of the supervisor: plain data, no methods. */
 export interface BoardView {
@@ -9,6 +9,10 @@ export interface BoardView {
   forS: number;
   uptimeS?: number;
   healthy?: boolean;
+  /** Restarts inside the cap's window. */
+  restarts?: number;
+  /** The escalation step under way while restarting. */
+  step?: RestartStep;
   telemetry?: Record<string, unknown>;
 }
 
@@ -19,7 +23,7 @@ export interface BoxView {
 }
 
 export function countByStatus(view: BoxView): Record<BoardStatus, number> {
-  const counts: Record<BoardStatus, number> = { off: 0, booting: 0, up: 0, 'no-contact': 0 };
+  const counts = Object.fromEntries(BOARD_STATUSES.map((s) => [s, 0])) as Record<BoardStatus, number>;
   for (const b of view.boards) counts[b.status]++;
   return counts;
 }

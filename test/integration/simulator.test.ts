@@ -58,10 +58,11 @@ describe('simulated Skyminer', () => {
     });
   });
 
-  it('marks a board out of contact when its agent stops answering', async () => {
-    const { sim } = await startSim();
-    // Hold board 4 in reset: it goes silent without the supervisor having asked for it.
+  it('suspects a silent board, finds it dead by probe, and restarts it', async () => {
+    const { sim, events } = await startSim();
+    // Hold board 4 in reset from outside: it goes silent without the supervisor having asked for it.
     sim.chip.drive(simLineOffsets(4).reset, 0);
-    await waitFor('board 4 out of contact', () => sim.supervisor.view().boards[3]!.status === 'no-contact');
+    await waitFor('board 4 suspect', () => sim.supervisor.view().boards[3]!.status === 'suspect');
+    await waitFor('board 4 failed', () => events.some((e) => e.board === 4 && e.event === 'failed'));
   });
 });

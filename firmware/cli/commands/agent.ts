@@ -1,4 +1,8 @@
+import { spawn } from 'node:child_process';
+import { DirectoryRoot } from '../../../drivers/fileroot/file-root.js';
 import { Agent } from '../../agent/agent.js';
+import { defaultChecks } from '../../agent/health.js';
+import { enrolBoard } from '../../auth/enrol.js';
 import { UsageError } from '../usage-error.js';
 import { readRoleConfig, stderrLogger, untilStopped } from './device-common.js';
 
@@ -8,10 +12,26 @@ export async function agentCommand(argv: string[]): Promise<number> {
   const board = config.box.slot;
   if (board === undefined)
     throw new UsageError("the agent needs box.slot in the config (this board's number, 1 = manager)");
+  const enrolment = await enrolBoard(board, {
+    boardKey: config.auth.board_key,
+    boxSecret: config.auth.box_secret,
+  });
+  if (enrolment.enrolled)
+    stderrLogger.info(`agent: board ${board} enrolled; key in ${config.auth.board_key}`);
+  const a = config.agent;
   const agent = new Agent({
     board,
     manager: { host: config.network.manager_address, port: config.network.heartbeat_port },
     intervalMs: config.supervisor.heartbeat_interval_ms,
+    key: enrolment.key,
+    listenPort: config.network.agent_port,
+    checks: defaultChecks(new DirectoryRoot('/'), {
+      eventLoopLagMs: a.event_loop_lag_ms,
+      minFreeMemoryBytes: a.min_free_memory_mb * 1024 * 1024,
+      minRootFreePercent: a.min_root_free_percent,
+      process: a.visor_process || undefined,
+    }),
+    reboot: () => spawn('reboot', { stdio: 'ignore', detached: true }).unref(),
     logger: stderrLogger,
   });
   await agent.start();

@@ -6,6 +6,7 @@ import { framebufferToPng } from '../../../drivers/ssd1306/framebuffer.js';
 import type { Logger } from '../../../drivers/logger.js';
 import { ConfigError, defaultConfig } from '../../config/load.js';
 import { JsonLinesEventLog } from '../../supervisor/event-log.js';
+import { loadScenario, ScenarioError, ScenarioRunner, type Scenario } from '../../sim/scenario.js';
 import { Simulator } from '../../sim/simulator.js';
 import { simLedgerPath } from '../../sim/skywire-sim.js';
 import { renderScreen } from '../../sim/terminal.js';
@@ -13,7 +14,7 @@ import { intOption, numberOption, UsageError } from '../usage-error.js';
 
 export const SIM_USAGE = `usage: skyminer sim [--boards N] [--boot-ms MS] [--power-gap-ms MS] [--headless]
                     [--duration SECONDS] [--snapshot FILE.png] [--snapshot-scale N]
-                    [--i2c-trace FILE] [--events FILE.jsonl]
+                    [--i2c-trace FILE] [--events FILE.jsonl] [--scenario FILE.json]
                     [--hypervisor-url URL] [--skycoin-url URL] [--state-dir DIR]`;
 
 /** `skyminer sim`: the whole box on emulated hardware, drawn live in the terminal or run headless. */
@@ -34,17 +35,34 @@ export async function simCommand(argv: string[]): Promise<number> {
       'hypervisor-url': { type: 'string' },
       'skycoin-url': { type: 'string' },
       'state-dir': { type: 'string' },
+      scenario: { type: 'string' },
     },
   });
-  const boards = intOption('boards', values.boards, 1, 64) ?? 8;
+  let scenario: Scenario | undefined;
+  if (values.scenario) {
+    try {
+      scenario = await loadScenario(values.scenario);
+    } catch (err) {
+      if (err instanceof ScenarioError) throw new UsageError(err.message);
+      throw err;
+    }
+  }
+  // The flags win; the scenario's own figures fill in what the flags leave out.
+  const boards = intOption('boards', values.boards, 1, 64) ?? scenario?.boards ?? 8;
   if (boards % 4 !== 0 || boards < 4) {
     throw new UsageError(`--boards: a Skyminer has a multiple of 4 boards (4, 8, 12, ...), got ${boards}`);
   }
-  const bootMs = intOption('boot-ms', values['boot-ms'], 0, 600_000) ?? 3000;
+  const bootMs = intOption('boot-ms', values['boot-ms'], 0, 600_000) ?? scenario?.boot_ms ?? 3000;
   const gapMs = intOption('power-gap-ms', values['power-gap-ms'], 0, 60_000);
-  const duration = numberOption('duration', values.duration, 0.1, 30 * 24 * 3600);
+  const duration = numberOption('duration', values.duration, 0.1, 30 * 24 * 3600) ?? scenario?.duration_s;
+  const outside = scenario?.faults.findIndex((f) => f.board !== undefined && f.board > boards) ?? -1;
+  if (outside >= 0)
+    throw new UsageError(
+      `--scenario: faults.${outside}.board: no board ${scenario!.faults[outside]!.board} in ${boards}`,
+    );
   const scale = intOption('snapshot-scale', values['snapshot-scale'], 1, 16) ?? 1;
-  if (values.headless && duration === undefined) throw new UsageError('--headless needs --duration SECONDS');
+  if (values.headless && duration === undefined)
+    throw new UsageError('--headless needs --duration SECONDS (or a scenario with duration_s)');
 
   for (const key of ['hypervisor-url', 'skycoin-url'] as const) {
     const url = values[key];
@@ -59,15 +77,21 @@ export async function simCommand(argv: string[]): Promise<number> {
   const stateDir = values['state-dir'] ?? (await mkdtemp(join(tmpdir(), 'skyminer-sim-')));
   let config;
   try {
+    const overrides = scenario?.config ?? {};
+    const supervisorOverrides = (overrides.supervisor ?? {}) as Record<string, unknown>;
     config = defaultConfig({
+      ...overrides,
       box: { boards },
       supervisor: {
+        ...supervisorOverrides,
         state_dir: stateDir,
         ...(gapMs !== undefined ? { power_on_gap_ms: gapMs } : {}),
       },
     });
   } catch (err) {
-    if (err instanceof ConfigError) throw new UsageError(err.message);
+    if (values['state-dir'] === undefined) await rm(stateDir, { recursive: true, force: true });
+    if (err instanceof ConfigError)
+      throw new UsageError(`${values.scenario ? '--scenario config: ' : ''}${err.message}`);
     throw err;
   }
 
@@ -82,7 +106,12 @@ export async function simCommand(argv: string[]): Promise<number> {
     if (interactive) logLines.push(line);
     else console.error(line);
   }
-  const eventLog = values.events ? new JsonLinesEventLog(values.events, (m) => logger.warn(m)) : undefined;
+  const eventLog = values.events
+    ? new JsonLinesEventLog(values.events, (m) => logger.warn(m), {
+        maxBytes: config.supervisor.event_log_max_bytes,
+        keep: config.supervisor.event_log_keep,
+      })
+    : undefined;
   const sim = new Simulator({
     config,
     bootMs,
@@ -97,9 +126,12 @@ export async function simCommand(argv: string[]): Promise<number> {
       summaryPollMs: 2000,
       balancePollMs: 10_000,
     },
+    stateFile: join(stateDir, 'state.json'),
   });
   const started = performance.now();
   await sim.start();
+  const runner = scenario ? new ScenarioRunner(sim, scenario) : undefined;
+  runner?.start();
 
   let screenTimer: NodeJS.Timeout | undefined;
   if (interactive) {
@@ -137,6 +169,7 @@ export async function simCommand(argv: string[]): Promise<number> {
   // One last frame from the final state, fully on the bus before the picture is taken.
   await sim.panel.refresh();
   const picture = sim.oled.picture();
+  runner?.stop();
   await sim.stop();
   await eventLog?.flush();
   if (values.snapshot) {

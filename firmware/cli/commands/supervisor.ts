@@ -3,28 +3,32 @@ import { join } from 'node:path';
 import { openI2cBus } from '../../../drivers/i2c/bus.js';
 import { Ssd1306 } from '../../../drivers/ssd1306/driver.js';
 import { Panel } from '../../panel/panel.js';
+import { loadBoxSecret } from '../../auth/enrol.js';
+import { BoxKeys } from '../../auth/keys.js';
 import { JsonLinesEventLog } from '../../supervisor/event-log.js';
+import { supervisorSettings } from '../../supervisor/settings.js';
 import { Supervisor, type BoardLines } from '../../supervisor/supervisor.js';
-import { readRoleConfig, stderrLogger, untilStopped } from './device-common.js';
+import { boardAddress, readRoleConfig, stderrLogger, untilStopped } from './device-common.js';
 
 /** `skyminer supervisor`: the manager's role on a real box. */
 export async function supervisorCommand(argv: string[]): Promise<number> {
   const config = await readRoleConfig(argv);
   const logger = stderrLogger;
   await mkdir(config.supervisor.state_dir, { recursive: true });
-  const events = new JsonLinesEventLog(join(config.supervisor.state_dir, 'events.jsonl'), (m) =>
-    logger.warn(m),
+  const keys = new BoxKeys(await loadBoxSecret(config.auth.box_secret), config.box.boards);
+  const events = new JsonLinesEventLog(
+    join(config.supervisor.state_dir, 'events.jsonl'),
+    (m) => logger.warn(m),
+    { maxBytes: config.supervisor.event_log_max_bytes, keep: config.supervisor.event_log_keep },
   );
   const lines = new Map<number, BoardLines>();
   const supervisor = new Supervisor({
-    boards: config.box.boards,
+    ...supervisorSettings(config),
     lines,
     listen: { host: '0.0.0.0', port: config.network.heartbeat_port },
-    policy: {
-      heartbeatTimeoutMs: config.supervisor.heartbeat_timeout_ms,
-      bootTimeoutMs: config.supervisor.boot_timeout_s * 1000,
-    },
-    powerOnGapMs: config.supervisor.power_on_gap_ms,
+    keyFor: keys.keyFor,
+    boardAddress: (board) => ({ address: boardAddress(config, board), port: config.network.agent_port }),
+    stateFile: join(config.supervisor.state_dir, 'state.json'),
     logger,
     events: events.sink,
   });

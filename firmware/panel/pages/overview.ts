@@ -8,7 +8,10 @@ export const STATUS_LABEL: Record<BoardStatus, string> = {
   up: 'UP',
   booting: 'BT',
   off: 'OFF',
-  'no-contact': 'NC',
+  suspect: 'SUS',
+  failed: 'ERR',
+  restarting: 'RST',
+  quarantined: 'QRT',
 };
 
 /**
@@ -48,6 +51,8 @@ function drawCell(
   const lit = s === 'up';
   if (lit) c.fillRect(x, y, w, h, 1);
   else if (s !== 'off') c.rect(x, y, w, h);
+  // A quarantined board gets a double frame: it stays as it is until an owner releases it.
+  if (s === 'quarantined' && w > 4 && h > 4) c.rect(x + 1, y + 1, w - 2, h - 2);
   const ink = lit ? 0 : 1;
   c.text(x + 2, ty, n, 1, ink);
   c.text(x + 2 + (n.length + 1) * CHAR_W - 2, ty, label, 1, ink);
