@@ -270,14 +270,18 @@ export class Console {
   }
 
   private onInterrupt(): void {
-    this.write('^C\r\n');
-    if (this.confirmAnswer) this.confirmAnswer(null);
-    else if (this.running) this.running.abort.abort();
-    else {
-      // A fresh line editor is the clean way to drop a half-typed line.
-      this.closePrompt();
-      this.openPrompt();
+    const rl = this.rl;
+    if (this.confirmAnswer || this.running || !rl) {
+      this.write('^C\r\n');
+      if (this.confirmAnswer) this.confirmAnswer(null);
+      else this.running?.abort.abort();
+      return;
     }
+    // Drop the half-typed line the way a shell does: show ^C after it, then an empty prompt on the next line.
+    // The same line editor stays, so keys typed right after Ctrl-C are not lost.
+    rl.write(null, { ctrl: true, name: 'e' });
+    this.write('^C\r\n');
+    rl.write(null, { ctrl: true, name: 'u' });
   }
 
   private onLine(line: string): void {
@@ -299,7 +303,7 @@ export class Console {
       this.running = null;
       if (this.endSession && !this.locking) {
         if (!this.rl) this.openPrompt();
-        else this.rl.prompt();
+        else this.rl.prompt(true); // keeps what was typed ahead, cursor at its end
         this.refreshCompletions();
       }
     });

@@ -1,3 +1,4 @@
+import { stat } from 'node:fs/promises';
 import { stringify } from 'smol-toml';
 import { ConfigError, loadConfig } from '../config/load.js';
 import {
@@ -191,6 +192,7 @@ async function execute(command: Command, io: CommandIo): Promise<number> {
 
     case 'config': {
       if (command.action === 'check') {
+        await checkableFile(command.file);
         try {
           const config = await loadConfig(command.file);
           return out(`${command.file}: a valid config (${config.box.boards} boards)`, {
@@ -253,6 +255,19 @@ function tomlText(path: string | null, config: unknown): string {
   } catch {
     return `${header}\n${JSON.stringify(config, null, 2)}`;
   }
+}
+
+/** A config to check must be a regular file of sane size: `/dev/zero` or a directory would never finish reading. */
+async function checkableFile(file: string): Promise<void> {
+  let s;
+  try {
+    s = await stat(file);
+  } catch (err) {
+    throw new Failure(EXIT.failed, `${file}: cannot read (${errCode(err)})`);
+  }
+  if (!s.isFile()) throw new Failure(EXIT.failed, `${file}: not a regular file`);
+  if (s.size > 1024 * 1024)
+    throw new Failure(EXIT.failed, `${file}: too large for a config (${s.size} bytes)`);
 }
 
 function errCode(err: unknown): string {
