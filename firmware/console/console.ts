@@ -257,7 +257,9 @@ export class Console {
           this.write('\r\n(type logout to lock the console)\r\n' + PROMPT);
         data = data.replaceAll('\x04', '');
       }
-      if (data) input.write(data);
+      // The line editor completes only on a Tab that ends its chunk; keys that arrive together over a slow serial
+      // line or a busy terminal are split after each Tab so that every Tab completes.
+      for (const piece of data.split(/(?<=\t)/)) if (piece) input.write(piece);
     });
     rl.prompt();
   }

@@ -85,6 +85,7 @@ export class ControlClient implements ControlApi {
         finish(new ControlRequestError('failed', `control socket: ${err.message}`)),
       );
       socket.on('close', () => finish(new ControlUnavailableError('the supervisor closed the connection')));
+      if (options.signal?.aborted) return onAbort(); // Ctrl-C while connecting
       socket.write(JSON.stringify({ id: 1, ...body }) + '\n');
     });
   }
@@ -107,6 +108,7 @@ export class ControlClient implements ControlApi {
       };
       const onAbort = (): void => finish(null);
       signal.addEventListener('abort', onAbort, { once: true });
+      if (signal.aborted) return finish(null); // Ctrl-C while connecting
       const splitter = new LineSplitter(
         MAX_RESPONSE_BYTES,
         (line) => {

@@ -228,6 +228,18 @@ describe('control socket', () => {
     expect(seen).toEqual([{ t: 2, board: 3, event: 'no-contact' }]);
   });
 
+  it('stops following at once when Ctrl-C comes while the connection is still being made', async () => {
+    const { client } = await serve();
+    const abort = new AbortController();
+    const following = client.follow(undefined, () => {}, abort.signal);
+    abort.abort();
+    await expect(following).resolves.toBeUndefined();
+    const asking = new AbortController();
+    const request = client.request({ method: 'view' }, { signal: asking.signal });
+    asking.abort();
+    await expect(request).rejects.toBeInstanceOf(CancelledError);
+  });
+
   it('tells a supervisor that is not running from one that refused, and a cancelled wait', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'control-'));
     const missing = new ControlClient(join(dir, 'none.sock'));
