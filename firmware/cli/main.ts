@@ -1,6 +1,14 @@
 #!/usr/bin/env node
 import { KeyError } from '../auth/keys.js';
 import { ConfigError } from '../config/load.js';
+import {
+  consoleCommand,
+  CONSOLE_USAGE,
+  isConsoleCommand,
+  runCliCommand,
+  takeControlOption,
+} from '../console/cli.js';
+import { helpText } from '../console/commands.js';
 import { agentCommand } from './commands/agent.js';
 import { simCommand, SIM_USAGE } from './commands/sim.js';
 import { supervisorCommand } from './commands/supervisor.js';
@@ -12,14 +20,29 @@ commands:
   sim          run a whole Skyminer on emulated hardware (what \`make run\` starts)
   supervisor   the manager's supervisor (reads the config file)
   agent        the per-board agent (reads the config file)
+  console      the interactive console on this terminal (the UART's, on a box)
+
+${helpText()}
 
 ${SIM_USAGE}
        skyminer supervisor [--config FILE]
-       skyminer agent [--config FILE]`;
+       skyminer agent [--config FILE]
+${CONSOLE_USAGE}`;
 
-async function main(argv: string[]): Promise<number> {
+const COMMAND_LIST = 'status, boards, board, disks, rewards, events, panel, config, shell, attach';
+
+async function main(args: string[]): Promise<number> {
+  // `--control PATH` belongs to the console commands; the device roles and sim parse their own options.
+  const control = ['sim', 'supervisor', 'agent'].includes(args[0] ?? '')
+    ? { control: undefined, rest: args }
+    : takeControlOption(args);
+  if (typeof control === 'string') throw new UsageError(control);
+  const argv = control.rest;
   const [command, ...rest] = argv;
+  if (isConsoleCommand(command)) return runCliCommand(argv, control.control);
   switch (command) {
+    case 'console':
+      return consoleCommand(rest, control.control);
     case 'sim':
       return simCommand(rest);
     case 'supervisor':
@@ -30,11 +53,12 @@ async function main(argv: string[]): Promise<number> {
     case 'help':
     case '--help':
     case '-h':
+      if (command === 'help' && rest.length) return runCliCommand(argv, control.control);
       console.log(USAGE);
       return command === undefined ? 2 : 0;
     default:
       throw new UsageError(
-        `unknown command "${command}"; commands: sim, supervisor, agent (see skyminer help)`,
+        `unknown command "${command}"; commands: sim, supervisor, agent, console, ${COMMAND_LIST} (see skyminer help)`,
       );
   }
 }

@@ -5,6 +5,7 @@ import { parseArgs } from 'node:util';
 import { framebufferToPng } from '../../../drivers/ssd1306/framebuffer.js';
 import type { Logger } from '../../../drivers/logger.js';
 import { ConfigError, defaultConfig } from '../../config/load.js';
+import { startControl } from '../../control/start.js';
 import { JsonLinesEventLog } from '../../supervisor/event-log.js';
 import { loadScenario, ScenarioError, ScenarioRunner, type Scenario } from '../../sim/scenario.js';
 import { Simulator } from '../../sim/simulator.js';
@@ -15,7 +16,8 @@ import { intOption, numberOption, UsageError } from '../usage-error.js';
 export const SIM_USAGE = `usage: skyminer sim [--boards N] [--boot-ms MS] [--power-gap-ms MS] [--headless]
                     [--duration SECONDS] [--snapshot FILE.png] [--snapshot-scale N]
                     [--i2c-trace FILE] [--events FILE.jsonl] [--scenario FILE.json]
-                    [--hypervisor-url URL] [--skycoin-url URL] [--state-dir DIR]`;
+                    [--hypervisor-url URL] [--skycoin-url URL] [--state-dir DIR]
+                    [--control PATH] [--console-password PW]`;
 
 /** `skyminer sim`: the whole box on emulated hardware, drawn live in the terminal or run headless. */
 export async function simCommand(argv: string[]): Promise<number> {
@@ -34,6 +36,8 @@ export async function simCommand(argv: string[]): Promise<number> {
       events: { type: 'string' },
       'hypervisor-url': { type: 'string' },
       'skycoin-url': { type: 'string' },
+      control: { type: 'string' },
+      'console-password': { type: 'string' },
       'state-dir': { type: 'string' },
       scenario: { type: 'string' },
     },
@@ -63,6 +67,9 @@ export async function simCommand(argv: string[]): Promise<number> {
   const scale = intOption('snapshot-scale', values['snapshot-scale'], 1, 16) ?? 1;
   if (values.headless && duration === undefined)
     throw new UsageError('--headless needs --duration SECONDS (or a scenario with duration_s)');
+  if (values['console-password'] !== undefined && !values.control) {
+    throw new UsageError('--console-password is for the console on the control socket: add --control PATH');
+  }
 
   for (const key of ['hypervisor-url', 'skycoin-url'] as const) {
     const url = values[key];
@@ -132,6 +139,14 @@ export async function simCommand(argv: string[]): Promise<number> {
   await sim.start();
   const runner = scenario ? new ScenarioRunner(sim, scenario) : undefined;
   runner?.start();
+  const control = values.control
+    ? await startControl(sim, {
+        path: values.control,
+        config,
+        logger,
+        consolePassword: values['console-password'],
+      })
+    : undefined;
 
   let screenTimer: NodeJS.Timeout | undefined;
   if (interactive) {
@@ -155,14 +170,16 @@ export async function simCommand(argv: string[]): Promise<number> {
   }
 
   await new Promise<void>((resolve) => {
+    let timer: NodeJS.Timeout | undefined;
     const done = (): void => {
+      clearTimeout(timer); // a stop signal must not wait for the rest of --duration
       process.off('SIGINT', done);
       process.off('SIGTERM', done);
       resolve();
     };
     process.once('SIGINT', done);
     process.once('SIGTERM', done);
-    if (duration !== undefined) setTimeout(done, duration * 1000);
+    if (duration !== undefined) timer = setTimeout(done, duration * 1000);
   });
 
   if (screenTimer) clearInterval(screenTimer);
@@ -170,6 +187,7 @@ export async function simCommand(argv: string[]): Promise<number> {
   await sim.panel.refresh();
   const picture = sim.oled.picture();
   runner?.stop();
+  await control?.close();
   await sim.stop();
   await eventLog?.flush();
   if (values.snapshot) {

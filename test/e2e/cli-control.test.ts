@@ -1,0 +1,186 @@
+import { readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runSkyminer } from '../helpers/skyminer.js';
+import { startSimProcess, type SimProcess } from '../helpers/sim-process.js';
+
+let sim: SimProcess;
+beforeAll(async () => {
+  sim = await startSimProcess();
+}, 30_000);
+afterAll(async () => {
+  expect(await sim.stop()).toBe(0);
+});
+
+const cli = (...args: string[]) => runSkyminer(['--control', sim.control, ...args]);
+const oneLine = (s: string) => expect(s.trimEnd().split('\n')).toHaveLength(1);
+
+describe('skyminer CLI against a running simulator', () => {
+  it('prints the boards as a table within 80 columns, and as stable JSON', async () => {
+    const table = await cli('boards');
+    expect(table.code).toBe(0);
+    const lines = table.stdout.trimEnd().split('\n');
+    expect(lines[0]).toBe('BOARD  ROLE     STATUS  FOR  UPTIME  HEALTH');
+    expect(lines).toHaveLength(9);
+    for (const line of lines) expect(line.length).toBeLessThanOrEqual(80);
+    expect(lines[3]).toMatch(/^ {4}3 {2}worker {3}up +\d+s +\d+s {2}ok$/);
+
+    const json = await cli('boards', '--json');
+    const boards = JSON.parse(json.stdout) as Record<string, unknown>[];
+    expect(boards.map((b) => Object.keys(b))).toEqual(
+      Array(8).fill(['board', 'role', 'status', 'for_s', 'uptime_s', 'healthy']),
+    );
+    expect(boards.map((b) => b.status)).toEqual(Array(8).fill('up'));
+  });
+
+  it('sums the box up, saying which data this box lacks', async () => {
+    const r = await cli('status');
+    expect(r.code).toBe(0);
+    expect(r.stdout).toBe('Skyminer: 8 boards · 8 up\nDisks: not available\nRewards: not available\n');
+    const j = JSON.parse((await cli('status', '--json')).stdout) as Record<string, unknown>;
+    expect(j).toMatchObject({
+      boards: 8,
+      up: 8,
+      failed: 0,
+      quarantined: 0,
+      attention: [],
+      disks: null,
+      rewards: null,
+    });
+  });
+
+  it('resets board 3 only with --yes, and the event log names the CLI user as who asked', async () => {
+    const refused = await cli('board', '3', 'reset');
+    expect(refused).toEqual({
+      code: 2,
+      stdout: '',
+      stderr: 'skyminer: board 3 reset needs confirmation: add --yes\n',
+    });
+    const done = await cli('board', '3', 'reset', '--yes');
+    expect(done).toEqual({ code: 0, stdout: 'board 3 reset\n', stderr: '' });
+    const events = JSON.parse((await cli('events', '--board', '3', '--json')).stdout) as Record<
+      string,
+      unknown
+    >[];
+    expect(events).toContainEqual(
+      expect.objectContaining({
+        board: 3,
+        event: 'operator',
+        operation: 'reset',
+        by: `cli:uid=${process.getuid!()}`,
+      }),
+    );
+    const text = await cli('events', '--board=3');
+    expect(text.stdout).toMatch(/board 3 {3}operator {2}operation=reset by=cli:uid=\d+/);
+  });
+
+  it('answers bad input with one line and the usage exit code', async () => {
+    const cases: [string[], number, string][] = [
+      [['board', '9', 'reset', '--yes'], 2, 'skyminer: no board 9; boards are 1 to 8\n'],
+      [['board', 'nine'], 2, 'skyminer: board: expected a board number, got "nine"; usage: board <n> [on|off|reset|cycle|release]\n'],
+      [['board', '2', 'explode'], 2, 'skyminer: board: unknown operation "explode"; operations: on, off, reset, cycle, release\n'],
+      [['events', '--board', '12'], 2, 'skyminer: no board 12; boards are 1 to 8\n'],
+      [['events', '--since', '5'], 2, 'skyminer: events: unknown option "--since"; accepted: --follow, --board, --json\n'],
+      [['panel', 'page'], 2, 'skyminer: panel: page needs a page name; usage: panel [page <name>|cycle|snapshot <file>|dim|off|on]\n'],
+      [['logout'], 2, 'skyminer: logout: only in the console; this shell is yours to close\n'],
+      [['shell'], 2, 'skyminer: shell needs a terminal\n'],
+      [['board', '1', 'off', '--yes'], 1, 'skyminer: board 1 has no power or reset line (board 1 is the manager)\n'],
+    ]; // prettier-ignore
+    for (const [args, code, stderr] of cases) {
+      const r = await cli(...args);
+      expect({ args, code: r.code, stderr: r.stderr, stdout: r.stdout }).toEqual({
+        args,
+        code,
+        stderr,
+        stdout: '',
+      });
+    }
+    const bad = await runSkyminer(['--control']);
+    expect(bad).toMatchObject({
+      code: 2,
+      stderr: 'skyminer: --control needs the path of the control socket\n',
+    });
+  });
+
+  it('says plainly when disks, rewards or the panel are not available, exit code 1', async () => {
+    for (const [args, what] of [
+      [['disks'], 'disk data'],
+      [['rewards', '--json'], 'rewards data'],
+      [['panel', 'dim'], 'the front panel'],
+    ] as const) {
+      const r = await cli(...args);
+      expect(r.code).toBe(1);
+      expect(r.stderr).toBe(`skyminer: ${what} is not available on this box\n`);
+    }
+  });
+
+  it('shows the config in force and checks config files', async () => {
+    const shown = await cli('config', 'show');
+    expect(shown.code).toBe(0);
+    expect(shown.stdout).toContain('[box]\nboards = 8\n');
+    expect(
+      (JSON.parse((await cli('config', '--json')).stdout) as { config: { box: { boards: number } } }).config
+        .box.boards,
+    ).toBe(8);
+    const good = join(sim.dir, 'good.conf');
+    const bad = join(sim.dir, 'bad.conf');
+    await writeFile(good, '[box]\nboards = 4\n');
+    await writeFile(bad, '[panel]\naddress = "0x3c"\n');
+    expect(await cli('config', 'check', good)).toEqual({
+      code: 0,
+      stdout: `${good}: a valid config (4 boards)\n`,
+      stderr: '',
+    });
+    const refused = await cli('config', 'check', bad);
+    expect(refused.code).toBe(1);
+    oneLine(refused.stderr);
+    expect(refused.stderr).toMatch(/^skyminer: .*bad\.conf: panel\.address: .*expected number/);
+  });
+
+  it('prints help for one command', async () => {
+    const r = await runSkyminer(['help', 'events']);
+    expect(r).toEqual({
+      code: 0,
+      stdout:
+        'usage: events [--follow] [--board n]\n  recent events; --follow keeps printing\n  options: --follow, --board, --json\n  Ctrl-C stops --follow.\n',
+      stderr: '',
+    });
+  });
+
+  it('writes the supervisor events it was asked for to the simulator event log', async () => {
+    await cli('board', '4', 'release');
+    await new Promise((r) => setTimeout(r, 100));
+    const log = (await readFile(sim.events, 'utf8'))
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as Record<string, unknown>);
+    expect(log).toContainEqual(
+      expect.objectContaining({ board: 4, event: 'operator', operation: 'release' }),
+    );
+  });
+});
+
+describe('skyminer CLI without a supervisor', () => {
+  it('exits 69 with one line when nothing serves the control socket', async () => {
+    const r = await runSkyminer(['--control', '/nonexistent/skyminer/control.sock', 'boards']);
+    expect(r).toEqual({
+      code: 69,
+      stdout: '',
+      stderr: 'skyminer: supervisor not running: no control socket at /nonexistent/skyminer/control.sock\n',
+    });
+    const c = await runSkyminer(['status', '--control=/nonexistent/x.sock', '--json']);
+    expect(c.code).toBe(69);
+  });
+
+  it('still checks a config file, which needs no supervisor', async () => {
+    const r = await runSkyminer([
+      '--control',
+      '/nonexistent/x.sock',
+      'config',
+      'check',
+      '/nonexistent/a.conf',
+    ]);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toBe('skyminer: /nonexistent/a.conf: cannot read (ENOENT)\n');
+  });
+});
