@@ -5,10 +5,11 @@ import { Ssd1306 } from '../../drivers/ssd1306/driver.js';
 import { Ssd1306Model } from '../../drivers/ssd1306/emulator.js';
 import { Agent } from '../agent/agent.js';
 import type { Config } from '../config/schema.js';
-import { Panel } from '../panel/panel.js';
+import { Panel, panelSettings } from '../panel/panel.js';
 import type { EventSink } from '../supervisor/event-log.js';
 import { Supervisor, type BoardLines } from '../supervisor/supervisor.js';
 import { EmulatedBoard, type EmulatedBoardState } from './emulated-board.js';
+import { SimPanelFigures } from './panel-figures.js';
 
 export interface SimulatorOptions {
   config: Config;
@@ -35,6 +36,8 @@ export class Simulator {
   readonly boards: EmulatedBoard[] = [];
   readonly supervisor: Supervisor;
   readonly panel: Panel;
+  /** Stand-in for the telemetry and rewards services: what the panel shows beside the boards' states. */
+  readonly figures = new SimPanelFigures(Date.now());
   private readonly logger: Logger;
   private readonly boardStates = new Map<number, EmulatedBoardState>();
 
@@ -68,12 +71,13 @@ export class Simulator {
       logger: this.logger,
       events: options.events,
     });
-    const driver = new Ssd1306(this.bus, {
-      address: config.panel.address,
-      height: config.panel.height,
-      logger: this.logger,
-    });
-    this.panel = new Panel(driver, () => this.supervisor.view());
+    const settings = panelSettings(config.panel);
+    const driver = new Ssd1306(this.bus, { ...settings.driver, logger: this.logger });
+    this.panel = new Panel(
+      driver,
+      () => this.figures.input(this.supervisor.view(), (b) => this.emulatedState(b), Date.now()),
+      settings.panel,
+    );
   }
 
   async start(): Promise<void> {

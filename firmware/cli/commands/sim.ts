@@ -3,13 +3,14 @@ import { parseArgs } from 'node:util';
 import { framebufferToPng } from '../../../drivers/ssd1306/framebuffer.js';
 import type { Logger } from '../../../drivers/logger.js';
 import { ConfigError, defaultConfig } from '../../config/load.js';
+import { allPages, parsePageName } from '../../panel/pages/index.js';
 import { JsonLinesEventLog } from '../../supervisor/event-log.js';
 import { Simulator } from '../../sim/simulator.js';
 import { renderScreen } from '../../sim/terminal.js';
 import { intOption, numberOption, UsageError } from '../usage-error.js';
 
 export const SIM_USAGE = `usage: skyminer sim [--boards N] [--boot-ms MS] [--power-gap-ms MS] [--headless]
-                    [--duration SECONDS] [--snapshot FILE.png] [--snapshot-scale N]
+                    [--duration SECONDS] [--snapshot FILE.png] [--snapshot-scale N] [--page NAME]
                     [--i2c-trace FILE] [--events FILE.jsonl]`;
 
 /** `skyminer sim`: the whole box on emulated hardware, drawn live in the terminal or run headless. */
@@ -25,6 +26,7 @@ export async function simCommand(argv: string[]): Promise<number> {
       duration: { type: 'string' },
       snapshot: { type: 'string' },
       'snapshot-scale': { type: 'string' },
+      page: { type: 'string' },
       'i2c-trace': { type: 'string' },
       events: { type: 'string' },
     },
@@ -38,6 +40,10 @@ export async function simCommand(argv: string[]): Promise<number> {
   const duration = numberOption('duration', values.duration, 0.1, 30 * 24 * 3600);
   const scale = intOption('snapshot-scale', values['snapshot-scale'], 1, 16) ?? 1;
   if (values.headless && duration === undefined) throw new UsageError('--headless needs --duration SECONDS');
+  const page = values.page;
+  if (page !== undefined && !parsePageName(page, boards)) {
+    throw new UsageError(`--page: no page ${JSON.stringify(page)}; pages are ${allPages(boards).join(', ')}`);
+  }
 
   let config;
   try {
@@ -110,11 +116,13 @@ export async function simCommand(argv: string[]): Promise<number> {
   if (screenTimer) clearInterval(screenTimer);
   // One last frame from the final state, fully on the bus before the picture is taken.
   await sim.panel.refresh();
-  const picture = sim.oled.picture();
+  // --page draws that page from the final state as the panel would, unshifted; otherwise the glass as it is.
+  const picture = page !== undefined ? sim.panel.renderPage(page) : sim.oled.picture();
+  const brightness = page !== undefined ? 1 : sim.oled.brightness();
   await sim.stop();
   await eventLog?.flush();
   if (values.snapshot) {
-    await writeFile(values.snapshot, framebufferToPng(picture, { scale, brightness: sim.oled.brightness() }));
+    await writeFile(values.snapshot, framebufferToPng(picture, { scale, brightness }));
   }
   if (interactive) process.stdout.write('\x1b[?25h\n');
   return 0;

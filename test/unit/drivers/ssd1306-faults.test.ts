@@ -35,9 +35,10 @@ function frame(n: number): Framebuffer {
   return fb;
 }
 
-// Generous for a shared two-core machine; a driver that waited synchronously for the bus would blow through it
-// (the hang below lasts 150 ms). `make bench` measures the real figure against the 2 ms target.
-const LOOP_BOUND_MS = 40;
+// Generous, because the whole suite shares two cores with end-to-end runs; a driver that waited synchronously
+// for the bus would still blow through it (the hang below lasts 300 ms). `make bench` measures the real figure
+// against the 2 ms target.
+const LOOP_BOUND_MS = 120;
 
 describe('SSD1306 driver under bus faults', () => {
   it('survives a bus that fails mid-frame, stays away and comes back, redrawing in full', async () => {
@@ -55,7 +56,7 @@ describe('SSD1306 driver under bus faults', () => {
     await sleep(100);
     expect(driver.isFaulted).toBe(true);
     bus.setFault('hang'); // then the adapter wedges: transfers neither finish nor fail
-    await sleep(150);
+    await sleep(300);
     bus.setFault('timeout'); // then every transfer times out in the adapter
     await sleep(100);
     const dataBefore = model.stats.dataBytes;
