@@ -117,6 +117,8 @@ export class Ssd1306 {
   private latest: Uint8Array | null = null;
   private lastSyncAt: number;
   private busy: Promise<void> | null = null;
+  /** True while a pump is inside its loop and will still pick up newly queued work. */
+  private pumping = false;
   private retryTimer: NodeJS.Timeout | null = null;
   private retryDelay: number;
   /** A transfer given up on by timeout whose promise has not settled yet. */
@@ -214,10 +216,14 @@ export class Ssd1306 {
   }
 
   private startPump(): Promise<void> {
-    this.busy ??= this.pump().finally(() => {
-      this.busy = null;
+    // A pump that has left its loop may not have settled yet: work queued now needs a pump of its own.
+    if (this.pumping && this.busy) return this.busy;
+    this.pumping = true;
+    const run: Promise<void> = this.pump().finally(() => {
+      if (this.busy === run) this.busy = null;
     });
-    return this.busy;
+    this.busy = run;
+    return run;
   }
 
   private registersDiffer(): boolean {
@@ -252,12 +258,15 @@ export class Ssd1306 {
         }
         break;
       }
+      // Synchronously after the last look for work, so that work queued from here on starts a new pump.
+      this.pumping = false;
       if (this.faulted) {
         this.faulted = false;
         this.retryDelay = this.retryMinMs;
         this.logger.info(`panel at ${hex(this.address)} answers again; re-initialised and redrawn`);
       }
     } catch (err) {
+      this.pumping = false;
       this.onFault(err);
     }
   }

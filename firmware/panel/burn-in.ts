@@ -42,21 +42,50 @@ export interface BurnInPlan {
 }
 
 /**
- * The positions the picture visits, one step of one pixel at a time: rows of sideways offsets, alternately left
- * to right and back, starting from the centre. Every position gets the same time, so wear spreads evenly.
+ * The positions the picture visits, one pixel at a time (a path through every offset within `shiftPx` across
+ * and 1 up or down; only the return to the start may jump). Every position gets the same
+ * time, so wear spreads evenly.
  */
 export function shiftOrbit(shiftPx: number): { dx: number; dy: number }[] {
   const sx = Math.max(0, Math.floor(shiftPx));
   const sy = Math.min(1, sx);
-  const out: { dx: number; dy: number }[] = [];
-  for (let dy = -sy; dy <= sy; dy++) {
-    const row: number[] = [];
-    for (let dx = -sx; dx <= sx; dx++) row.push(dx);
-    if ((dy + sy) % 2 === 1) row.reverse();
-    for (const dx of row) out.push({ dx, dy });
+  const total = (2 * sx + 1) * (2 * sy + 1);
+  const path: { dx: number; dy: number }[] = [];
+  const seen = new Set<string>();
+  const steps = [
+    [1, 0],
+    [0, -1],
+    [-1, 0],
+    [0, 1],
+  ] as const;
+  // Depth-first search for a path through all of at most 15 cells: instant, and the same path every time.
+  const walk = (): boolean => {
+    if (path.length === total) return true;
+    const { dx, dy } = path[path.length - 1]!;
+    for (const [ax, ay] of steps) {
+      const next = { dx: dx + ax, dy: dy + ay };
+      const key = `${next.dx},${next.dy}`;
+      if (Math.abs(next.dx) > sx || Math.abs(next.dy) > sy || seen.has(key)) continue;
+      seen.add(key);
+      path.push(next);
+      if (walk()) return true;
+      path.pop();
+      seen.delete(key);
+    }
+    return false;
+  };
+  // A path through every cell alternates the cells' two colours of a chessboard; from the centre of a 5x3 grid
+  // there is none (7 cells of its colour, 8 of the other), so it starts next to the centre.
+  for (const start of [
+    { dx: 0, dy: 0 },
+    { dx: 1, dy: 0 },
+  ]) {
+    path.splice(0, path.length, start);
+    seen.clear();
+    seen.add(`${start.dx},${start.dy}`);
+    if (walk()) break;
   }
-  const centre = out.findIndex((p) => p.dx === 0 && p.dy === 0);
-  return [...out.slice(centre), ...out.slice(0, centre)];
+  return path.map((p) => ({ dx: p.dx + 0, dy: p.dy + 0 }));
 }
 
 function minuteOfDay(now: number, utcOffsetMin: number): number {

@@ -131,6 +131,14 @@ export class Canvas {
     return this;
   }
 
+  /** Every other pixel of a rectangle, in one of the two phases of a checkerboard. */
+  checkerRect(x: number, y: number, w: number, h: number, phase: 0 | 1 = 0): this {
+    for (let px = x; px < x + w; px++) {
+      for (let py = y; py < y + h; py++) if ((px + py + phase) % 2 === 0) this.pixel(px, py);
+    }
+    return this;
+  }
+
   /**
    * A dotted horizontal line, one pixel in `step`, each dot flipping what is under it: marks a threshold
    * across lit bars and dark gaps alike, without a solid lit line.

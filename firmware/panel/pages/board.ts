@@ -3,7 +3,7 @@ import { Canvas } from '../canvas.js';
 import { duration, gigabytes, percent, rate, rateUnit } from '../format.js';
 import type { DiskVerdict, PanelInput } from '../panel-input.js';
 import { statusLook } from '../status-look.js';
-import { figure, SAFE, stack } from './layout.js';
+import { Placer, SAFE, stack } from './layout.js';
 
 const DISK_WORD: Record<DiskVerdict, string> = {
   ok: 'OK',
@@ -17,6 +17,7 @@ const DISK_WORD: Record<DiskVerdict, string> = {
 /** One board: its state and role, CPU % and temperature large, RAM used of total, network, disk, uptime. */
 export function renderBoard(input: PanelInput, board: number, variant: 0 | 1 = 0): Framebuffer {
   const c = new Canvas(128, 64);
+  const m = new Placer(c, variant);
   const view = input.box.boards.find((b) => b.board === board);
   const f = input.boards[board];
   const role = (f?.role ?? view?.role ?? 'worker').toUpperCase();
@@ -34,28 +35,28 @@ export function renderBoard(input: PanelInput, board: number, variant: 0 | 1 = 0
         draw: (y) => {
           const long = `BOARD ${board} ${role}`;
           const fits = Canvas.textWidth(long) + Canvas.textWidth(word) + 6 <= SAFE.x1 - SAFE.x0 + 1;
-          c.text(SAFE.x0, y, fits ? long : `B${board} ${role}`);
-          c.textRight(SAFE.x1, y, word);
+          m.text(SAFE.x0, y, fits ? long : `B${board} ${role}`);
+          m.textRight(SAFE.x1, y, word);
         },
       },
       {
         h: 14,
         gap: 3,
         draw: (y) => {
-          figure(c, SAFE.x0, y, percent(f?.cpuPct), '%', 'CPU');
-          figure(c, 66, y, temp, '°C', 'TEMP');
+          m.figure(SAFE.x0, y, percent(f?.cpuPct), '%', 'CPU');
+          m.figure(66, y, temp, '°C', 'TEMP');
         },
       },
       {
         h: 14,
         gap: 3,
-        draw: (y) => figure(c, SAFE.x0, y, gigabytes(f?.ramUsedBytes), 'GB USED', `OF ${total} GB`),
+        draw: (y) => m.figure(SAFE.x0, y, gigabytes(f?.ramUsedBytes), 'GB USED', `OF ${total} GB`),
       },
       {
         h: 7,
         gap: 3,
         draw: (y) =>
-          c.text(
+          m.text(
             SAFE.x0,
             y,
             `IN ${rate(f?.netRxBytesPerS, divisor)} OUT ${rate(f?.netTxBytesPerS, divisor)} ${unit}`,
@@ -70,8 +71,8 @@ export function renderBoard(input: PanelInput, board: number, variant: 0 | 1 = 0
           // The verdict matters more than how full the disk is: the percentage goes when the line is too long.
           const fits =
             Canvas.textWidth(verdict + used) + Canvas.textWidth(uptime) + 6 <= SAFE.x1 - SAFE.x0 + 1;
-          c.text(SAFE.x0, y, fits ? verdict + used : verdict);
-          c.textRight(SAFE.x1, y, uptime);
+          m.text(SAFE.x0, y, fits ? verdict + used : verdict);
+          m.textRight(SAFE.x1, y, uptime);
         },
       },
     ],

@@ -33,13 +33,38 @@ export const BIG = 2;
 export const BIG_H = 14;
 
 /**
- * A key figure: the value in 10x14 digits, its unit above its name in small letters beside it
- * (`23` `%`/`CPU`). Returns the width drawn.
+ * Places text for one layout variant: in variant 1 every piece of text moves to the mirror-image position
+ * across the safe area (its glyphs still read left to right), so left and right columns trade places.
  */
-export function figure(c: Canvas, x: number, y: number, value: string, unit: string, name: string): number {
-  c.text(x, y, value, BIG);
-  const lx = x + Canvas.textWidth(value, BIG) + 3;
-  c.text(lx, y, unit);
-  c.text(lx, y + 7, name);
-  return lx - x + Math.max(Canvas.textWidth(unit), Canvas.textWidth(name));
+export class Placer {
+  constructor(
+    readonly c: Canvas,
+    readonly variant: 0 | 1,
+  ) {}
+
+  /** Where something `w` pixels wide that sits at `x` in variant 0 sits in this variant. */
+  x(x: number, w: number): number {
+    return this.variant === 1 ? SAFE.x0 + SAFE.x1 - (x + w - 1) : x;
+  }
+
+  text(x: number, y: number, text: string, size = 1): this {
+    this.c.text(this.x(x, Canvas.textWidth(text, size)), y, text, size);
+    return this;
+  }
+
+  textRight(right: number, y: number, text: string, size = 1): this {
+    return this.text(right - Canvas.textWidth(text, size) + 1, y, text, size);
+  }
+
+  /**
+   * A key figure: the value in 10x14 digits, its unit above its name in small letters beside it
+   * (`23` `%`/`CPU`). Returns the width drawn.
+   */
+  figure(x: number, y: number, value: string, unit: string, name: string): number {
+    this.text(x, y, value, BIG);
+    const lx = x + Canvas.textWidth(value, BIG) + 3;
+    this.text(lx, y, unit);
+    this.text(lx, y + 7, name);
+    return lx - x + Math.max(Canvas.textWidth(unit), Canvas.textWidth(name));
+  }
 }

@@ -3,7 +3,7 @@ import { Canvas } from '../canvas.js';
 import { compact, gigabytes, percent, rate, rateUnit } from '../format.js';
 import type { BoardFigures, PanelInput } from '../panel-input.js';
 import { drawBoardCells } from './cells.js';
-import { figure, SAFE, stack } from './layout.js';
+import { Placer, SAFE, stack } from './layout.js';
 
 const RIGHT = 60;
 
@@ -13,6 +13,7 @@ const RIGHT = 60;
  */
 export function renderOverview(input: PanelInput, variant: 0 | 1 = 0): Framebuffer {
   const c = new Canvas(128, 64);
+  const m = new Placer(c, variant);
   const figures = input.box.boards
     .map((b) => input.boards[b.board])
     .filter((f): f is BoardFigures => f !== undefined);
@@ -36,25 +37,25 @@ export function renderOverview(input: PanelInput, variant: 0 | 1 = 0): Framebuff
         h: 14,
         gap: 3,
         draw: (y) => {
-          figure(c, SAFE.x0, y, percent(cpu), '%', 'CPU');
-          figure(c, RIGHT, y, compact(perHour?.value), 'SKY/h', perHour?.estimate ? 'est.' : '');
+          m.figure(SAFE.x0, y, percent(cpu), '%', 'CPU');
+          m.figure(RIGHT, y, compact(perHour?.value), 'SKY/h', perHour?.estimate ? 'est.' : '');
         },
       },
       {
         h: 15,
         gap: 2,
         draw: (y) => {
-          figure(c, SAFE.x0, y, gigabytes(ram), 'GB', 'RAM');
-          c.text(RIGHT, y, `IN  ${rate(rx, divisor).padStart(3)}${unit}`);
-          c.text(RIGHT, y + 8, `OUT ${rate(tx, divisor).padStart(3)}${unit}`);
+          m.figure(SAFE.x0, y, gigabytes(ram), 'GB', 'RAM');
+          m.text(RIGHT, y, `IN  ${rate(rx, divisor).padStart(3)}${unit}`);
+          m.text(RIGHT, y + 8, `OUT ${rate(tx, divisor).padStart(3)}${unit}`);
         },
       },
       {
         h: 7,
         draw: (y) => {
-          c.text(SAFE.x0, y, `UPLINK ${input.uplink === 'unknown' ? '?' : input.uplink.toUpperCase()}`);
+          m.text(SAFE.x0, y, `UPLINK ${input.uplink === 'unknown' ? '?' : input.uplink.toUpperCase()}`);
           const n = input.alerts.length;
-          c.textRight(
+          m.textRight(
             SAFE.x1,
             y,
             n ? `${n} ALERT${n > 1 ? 'S' : ''}` : `${up}/${input.box.boards.length} UP`,

@@ -250,3 +250,15 @@ describe('SSD1306 driver', () => {
     expect(logger.lines.filter((l) => l.startsWith('warn:'))).toHaveLength(1);
   });
 });
+
+describe('SSD1306 driver queueing', () => {
+  it('sends a frame queued right after a register change that needed no transfer', async () => {
+    const { driver, model } = rig();
+    await driver.show(new Framebuffer());
+    const fb = new Framebuffer();
+    fb.setPixel(9, 9, true);
+    void driver.setContrast(0xcf); // unchanged: its pump finds nothing to do
+    await driver.show(fb);
+    expect(model.picture().equals(fb)).toBe(true);
+  });
+});
