@@ -88,6 +88,21 @@ describe('skyminer sim --headless', () => {
     expect(sameCells(picture, renderOverview(panelInputFromView(allUp(4))))).toBe(true);
   });
 
+  it('snapshots any page with --page, and refuses a page that does not exist', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'sim-'));
+    const png = join(dir, 'board.png');
+    const r = await runSkyminer(['sim', '--headless', '--boards', '4', '--duration', '1', '--boot-ms', '100',
+      '--power-gap-ms', '20', '--page', 'board:2', '--snapshot', png]); // prettier-ignore
+    expect(r.code).toBe(0);
+    const picture = pngToFramebuffer(await readFile(png));
+    const title = renderOverview(panelInputFromView(allUp(4)));
+    expect(picture.litCount()).toBeGreaterThan(0);
+    expect(sameCells(picture, title)).toBe(false); // a board page, not the overview
+    const bad = await runSkyminer(['sim', '--headless', '--duration', '1', '--page', 'board:9']);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toMatch(/^skyminer: --page: no page "board:9"; pages are overview, board:1, /);
+  });
+
   it('refuses a board count that is not a multiple of 4, with one line and exit code 2', async () => {
     const r = await runSkyminer(['sim', '--headless', '--boards', '6', '--duration', '1']);
     expect(r.code).toBe(2);
