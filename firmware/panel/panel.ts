@@ -5,6 +5,7 @@ import { burnInConfigFrom, burnInPlan, shiftFrame, type BurnInConfig, type BurnI
 import { alertKeys } from './alerts.js';
 import { initialCycle, nextPage, type CycleState } from './page-cycle.js';
 import type { PanelInput } from './panel-input.js';
+import { sampleInput } from './sample-input.js';
 import { allPages, parsePageName, renderPage, type PageName } from './pages/index.js';
 
 export interface PanelOptions {
@@ -82,6 +83,12 @@ export class Panel {
     this.startedAt = this.now();
     this.lastActivityAt = this.startedAt;
     this.cycle = initialCycle(this.startedAt);
+    // The first drawing of each page compiles the drawing code and costs tens of milliseconds, once. Paid here,
+    // at construction, it cannot hold up a running loop (the supervisor's power-on timers, say) later.
+    const sample = sampleInput('mixed');
+    for (const page of ['overview', 'board:1', 'rewards', 'alerts'] as const) {
+      shiftFrame(renderPage(page, sample, 1), 1, 1);
+    }
   }
 
   start(): void {
