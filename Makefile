@@ -4,7 +4,7 @@ SHELL := /bin/bash
 NODE_OK := $(shell node -e 'process.exit(+process.versions.node.split(".")[0] >= 20 ? 0 : 1)' 2>/dev/null && echo yes)
 SOURCES := $(shell find firmware drivers images test -name '*.ts' 2>/dev/null) tsconfig.json
 
-.PHONY: help deps build run test lint typecheck unit bench clean
+.PHONY: help deps build run test lint typecheck unit bench clean panel-pictures
 
 help:
 	@echo "make run    install what is missing, then start the simulated Skyminer"
@@ -53,6 +53,10 @@ test: typecheck lint unit
 
 bench: build
 	node dist/test/bench/run.js
+
+# The README's pictures of every panel page, drawn by the page renderers from the sample box.
+panel-pictures: build
+	node dist/firmware/panel/pictures.js docs/panel
 
 clean:
 	rm -rf dist .cache node_modules/.installed

@@ -6,8 +6,12 @@ export interface I2cDevice {
   write(bytes: Uint8Array): void;
 }
 
-/** What the bus does with the next transactions; lets tests pull the cable or make the panel NACK. */
-export type BusFault = 'none' | 'nack' | 'timeout';
+/**
+ * What the bus does with the next transactions; lets tests pull the cable or make the panel NACK.
+ * `timeout` fails after 25 ms with ETIMEDOUT, as an adapter with a clock-stretch limit does; `hang` does not
+ * settle until the fault is cleared, as a wedged adapter (its transfers then fail with ETIMEDOUT).
+ */
+export type BusFault = 'none' | 'nack' | 'timeout' | 'hang';
 
 export interface EmulatedBusOptions {
   /** Bus clock used to model how long each transfer occupies the bus; transfers resolve after that time. */
@@ -22,6 +26,10 @@ export class EmulatedI2cBus implements I2cBus {
   private traceFile: string | undefined;
   private traceLines: string[] = [];
   private fault: BusFault = 'none';
+  private pendingFault: { after: number; fault: BusFault } | null = null;
+  private hung: ((err: Error) => void)[] = [];
+  /** Every call of i2cWrite, answered or not. */
+  attempts = 0;
   private closed = false;
   /** Every transaction since creation, for tests and benchmarks. */
   readonly transfers: { address: number; bytes: Uint8Array }[] = [];
@@ -39,6 +47,20 @@ export class EmulatedI2cBus implements I2cBus {
 
   setFault(fault: BusFault): void {
     this.fault = fault;
+    this.pendingFault = null;
+    if (fault !== 'hang') this.releaseHung();
+  }
+
+  /** Transfers held by a `hang` fail when the fault ends, as the kernel's adapter timeout finally fires. */
+  private releaseHung(): void {
+    const hung = this.hung;
+    this.hung = [];
+    for (const reject of hung) reject(errno('ETIMEDOUT', 'connection timed out'));
+  }
+
+  /** Lets `transfers` more transactions through, then applies `fault`: a cable pulled in the middle of a frame. */
+  faultAfter(transfers: number, fault: BusFault): void {
+    this.pendingFault = { after: transfers, fault };
   }
 
   /**
@@ -55,10 +77,20 @@ export class EmulatedI2cBus implements I2cBus {
     length: number,
     buffer: Buffer,
   ): Promise<{ bytesWritten: number; buffer: Buffer }> {
+    this.attempts++;
     if (this.closed) throw errno('EBADF', 'bus is closed');
     if (!Number.isInteger(address) || address < 0 || address > 0x7f)
       throw errno('EINVAL', `bad address ${address}`);
     const bytes = Uint8Array.prototype.slice.call(buffer, 0, length);
+    if (this.pendingFault && this.pendingFault.after-- <= 0) {
+      this.fault = this.pendingFault.fault;
+      this.pendingFault = null;
+    }
+    if (this.fault === 'hang') {
+      return new Promise((_, reject) => {
+        this.hung.push(reject);
+      });
+    }
     if (this.fault === 'timeout') {
       await delay(25);
       throw errno('ETIMEDOUT', 'connection timed out');
@@ -88,6 +120,7 @@ export class EmulatedI2cBus implements I2cBus {
   }
 
   close(): Promise<void> {
+    this.releaseHung();
     this.flushTrace();
     this.closed = true;
     return Promise.resolve();

@@ -42,7 +42,24 @@ export class Ssd1306Model implements I2cDevice {
     readonly height = 64,
   ) {
     this.ram = new Framebuffer(width, height);
-    this.reg = {
+    this.reg = Ssd1306Model.resetRegisters(width, height);
+  }
+
+  /**
+   * The panel lost power and came back: registers return to their reset values, the display is off and the
+   * RAM holds noise (here a fixed pattern, so that a test sees a redraw was needed).
+   */
+  powerCycle(): void {
+    Object.assign(this.reg, Ssd1306Model.resetRegisters(this.width, this.height));
+    this.pending = [];
+    this.column = 0;
+    this.page = 0;
+    for (let i = 0; i < this.ram.bytes.length; i++) this.ram.bytes[i] = (i * 37) & 0xff;
+    for (const listener of this.listeners) listener();
+  }
+
+  private static resetRegisters(width: number, height: number): Ssd1306Registers {
+    return {
       displayOn: false,
       inverted: false,
       entireOn: false,

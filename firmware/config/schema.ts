@@ -6,6 +6,12 @@ const ipv4 = z
   .regex(/^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})$/, 'expected an IPv4 address such as 192.168.0.2');
 
 const httpUrl = z.url({ protocol: /^https?$/, error: 'expected an http:// or https:// URL' });
+const dayRange = z
+  .string()
+  .regex(
+    /^$|^([01]\d|2[0-3]):[0-5]\d-([01]\d|2[0-3]):[0-5]\d$/,
+    'expected local hours as HH:MM-HH:MM, such as 23:00-07:00, or "" for none',
+  );
 
 const line = z.strictObject({
   chip: z.string().min(1),
@@ -111,6 +117,29 @@ export const configSchema = z.strictObject({
       address: z.int().min(0x03).max(0x77).default(0x3c),
       height: z.union([z.literal(64), z.literal(32)]).default(64),
       page_period_s: z.int().min(1).max(3600).default(8),
+      /** How often the page is redrawn; the driver sends only what changed. */
+      refresh_ms: z.int().min(100).max(60_000).default(1000),
+      contrast: z.int().min(0).max(255).default(207),
+      dim_contrast: z.int().min(0).max(255).default(16),
+      /** Dim after this long without a console key or a new alert; 0 never. */
+      dim_after_idle_s: z
+        .int()
+        .min(0)
+        .max(7 * 86_400)
+        .default(900),
+      /** Local hours when the panel is dimmed, `HH:MM-HH:MM` (may run past midnight), or "" for none. */
+      night_hours: dayRange.default('23:00-07:00'),
+      /** Local hours when the panel is dark unless an alert is up, or "" for none. */
+      blank_hours: dayRange.default(''),
+      /** Largest sideways shift of the whole picture against burn-in; up and down it moves 1 pixel at most. */
+      shift_px: z.int().min(0).max(2).default(2),
+      shift_period_s: z.int().min(10).max(86_400).default(180),
+      /** Page sections swap places this often, so that titles and outlines do not sit on the same pixels. */
+      layout_period_s: z.int().min(60).max(86_400).default(1800),
+      /** A transfer with no answer after this long counts as failed. */
+      transfer_timeout_ms: z.int().min(10).max(10_000).default(250),
+      /** Configuration and a full frame are re-sent this often, for a panel that lost power unseen; 0 never. */
+      resync_s: z.int().min(0).max(86_400).default(300),
     })
     .prefault({}),
   /** Where the Skywire hypervisor and a Skycoin node answer, and how the rewards figures are read. */

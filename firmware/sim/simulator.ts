@@ -7,7 +7,7 @@ import { EmulatedWatchdog } from '../../drivers/watchdog/emulated.js';
 import { Agent } from '../agent/agent.js';
 import { BoxKeys, deriveBoardKey, generateBoxSecret } from '../auth/keys.js';
 import type { Config } from '../config/schema.js';
-import { Panel } from '../panel/panel.js';
+import { Panel, panelSettings } from '../panel/panel.js';
 import type { RewardsService } from '../rewards/service.js';
 import { Supervisor, type BoardLines } from '../supervisor/supervisor.js';
 import { EmulatedBoard, type EmulatedBoardState } from './emulated-board.js';
@@ -16,6 +16,7 @@ import { bindUdp } from '../protocol/datagrams.js';
 import type { EventSink, SupervisorEvent } from '../supervisor/event-log.js';
 import { supervisorSettings } from '../supervisor/settings.js';
 import { faultyLink, type LinkFaults } from './link-faults.js';
+import { SimPanelFigures } from './panel-figures.js';
 
 export interface SimulatorOptions {
   config: Config;
@@ -56,6 +57,8 @@ export class Simulator {
   private current: Supervisor;
   private readonly lines = new Map<number, BoardLines>();
   private readonly boxSecret = generateBoxSecret();
+  /** Stand-in for the telemetry and rewards services: what the panel shows beside the boards' states. */
+  readonly figures = new SimPanelFigures(Date.now());
   private readonly logger: Logger;
   private readonly boardStates = new Map<number, EmulatedBoardState>();
   skywire: SkywireSim | null = null;
@@ -87,12 +90,13 @@ export class Simulator {
       void this.restartSupervisor(0);
     });
     this.current = this.makeSupervisor();
-    const driver = new Ssd1306(this.bus, {
-      address: config.panel.address,
-      height: config.panel.height,
-      logger: this.logger,
-    });
-    this.panel = new Panel(driver, () => this.current.view());
+    const settings = panelSettings(config.panel);
+    const driver = new Ssd1306(this.bus, { ...settings.driver, logger: this.logger });
+    this.panel = new Panel(
+      driver,
+      () => this.figures.input(this.supervisor.view(), (b) => this.emulatedState(b), Date.now()),
+      settings.panel,
+    );
   }
 
   /** The supervisor running now (a power loss or a manager watchdog reset starts a new one). */

@@ -6,6 +6,7 @@ import { framebufferToPng } from '../../../drivers/ssd1306/framebuffer.js';
 import type { Logger } from '../../../drivers/logger.js';
 import { ConfigError, defaultConfig } from '../../config/load.js';
 import { startControl } from '../../control/start.js';
+import { allPages, parsePageName } from '../../panel/pages/index.js';
 import { JsonLinesEventLog } from '../../supervisor/event-log.js';
 import { loadScenario, ScenarioError, ScenarioRunner, type Scenario } from '../../sim/scenario.js';
 import { Simulator } from '../../sim/simulator.js';
@@ -14,7 +15,7 @@ import { renderScreen } from '../../sim/terminal.js';
 import { intOption, numberOption, UsageError } from '../usage-error.js';
 
 export const SIM_USAGE = `usage: skyminer sim [--boards N] [--boot-ms MS] [--power-gap-ms MS] [--headless]
-                    [--duration SECONDS] [--snapshot FILE.png] [--snapshot-scale N]
+                    [--duration SECONDS] [--snapshot FILE.png] [--snapshot-scale N] [--page NAME]
                     [--i2c-trace FILE] [--events FILE.jsonl] [--scenario FILE.json]
                     [--hypervisor-url URL] [--skycoin-url URL] [--state-dir DIR]
                     [--control PATH] [--console-password PW]`;
@@ -32,6 +33,7 @@ export async function simCommand(argv: string[]): Promise<number> {
       duration: { type: 'string' },
       snapshot: { type: 'string' },
       'snapshot-scale': { type: 'string' },
+      page: { type: 'string' },
       'i2c-trace': { type: 'string' },
       events: { type: 'string' },
       'hypervisor-url': { type: 'string' },
@@ -69,6 +71,10 @@ export async function simCommand(argv: string[]): Promise<number> {
     throw new UsageError('--headless needs --duration SECONDS (or a scenario with duration_s)');
   if (values['console-password'] !== undefined && !values.control) {
     throw new UsageError('--console-password is for the console on the control socket: add --control PATH');
+  }
+  const page = values.page;
+  if (page !== undefined && !parsePageName(page, boards)) {
+    throw new UsageError(`--page: no page ${JSON.stringify(page)}; pages are ${allPages(boards).join(', ')}`);
   }
 
   for (const key of ['hypervisor-url', 'skycoin-url'] as const) {
@@ -185,13 +191,15 @@ export async function simCommand(argv: string[]): Promise<number> {
   if (screenTimer) clearInterval(screenTimer);
   // One last frame from the final state, fully on the bus before the picture is taken.
   await sim.panel.refresh();
-  const picture = sim.oled.picture();
+  // --page draws that page from the final state as the panel would, unshifted; otherwise the glass as it is.
+  const picture = page !== undefined ? sim.panel.renderPage(page) : sim.oled.picture();
+  const brightness = page !== undefined ? 1 : sim.oled.brightness();
   runner?.stop();
   await control?.close();
   await sim.stop();
   await eventLog?.flush();
   if (values.snapshot) {
-    await writeFile(values.snapshot, framebufferToPng(picture, { scale, brightness: sim.oled.brightness() }));
+    await writeFile(values.snapshot, framebufferToPng(picture, { scale, brightness }));
   }
   if (values['state-dir'] === undefined) await rm(stateDir, { recursive: true, force: true });
   if (interactive) process.stdout.write('\x1b[?25h\n');

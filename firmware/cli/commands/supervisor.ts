@@ -2,7 +2,8 @@ import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { openI2cBus } from '../../../drivers/i2c/bus.js';
 import { Ssd1306 } from '../../../drivers/ssd1306/driver.js';
-import { Panel } from '../../panel/panel.js';
+import { Panel, panelSettings } from '../../panel/panel.js';
+import { panelInputFromView } from '../../panel/panel-input.js';
 import { loadBoxSecret } from '../../auth/enrol.js';
 import { BoxKeys } from '../../auth/keys.js';
 import { JsonLinesEventLog } from '../../supervisor/event-log.js';
@@ -39,8 +40,9 @@ export async function supervisorCommand(argv: string[]): Promise<number> {
   if (config.panel.enabled) {
     try {
       const bus = await openI2cBus(config.panel.i2c_bus);
-      const driver = new Ssd1306(bus, { address: config.panel.address, height: config.panel.height, logger });
-      panel = new Panel(driver, () => supervisor.view());
+      const settings = panelSettings(config.panel);
+      const driver = new Ssd1306(bus, { ...settings.driver, logger });
+      panel = new Panel(driver, () => panelInputFromView(supervisor.view()), settings.panel);
       panel.start();
     } catch (err) {
       logger.warn(

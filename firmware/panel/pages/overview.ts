@@ -1,59 +1,69 @@
 import type { Framebuffer } from '../../../drivers/ssd1306/framebuffer.js';
-import type { BoardStatus } from '../../supervisor/board-state.js';
-import { countByStatus, type BoxView } from '../../supervisor/view.js';
-import { Canvas, CHAR_W } from '../canvas.js';
+import { Canvas } from '../canvas.js';
+import { compact, gigabytes, percent, rate, rateUnit } from '../format.js';
+import type { BoardFigures, PanelInput } from '../panel-input.js';
+import { drawBoardCells } from './cells.js';
+import { Placer, SAFE, stack } from './layout.js';
 
-/** Short cell labels: a cell is 32 pixels wide, room for the board number and three characters. */
-export const STATUS_LABEL: Record<BoardStatus, string> = {
-  up: 'UP',
-  booting: 'BT',
-  off: 'OFF',
-  suspect: 'SUS',
-  failed: 'ERR',
-  restarting: 'RST',
-  quarantined: 'QRT',
-};
+const RIGHT = 60;
 
 /**
- * The overview page: a title line with how many boards are up, then one cell per board (four to a row).
- * An up board is a lit cell, a booting one an outline, an off one bare text; a board out of contact is an
- * outline with its label, so a glance tells them apart.
+ * The overview: one cell per board, then the box's key figures in large digits (total CPU %, RAM used in GB,
+ * estimated SKY per hour), bandwidth in and out, the uplink state and the number of alerts.
  */
-export function renderOverview(view: BoxView, width = 128, height = 64): Framebuffer {
-  const c = new Canvas(width, height);
-  const counts = countByStatus(view);
-  c.text(0, 0, 'SKYMINER');
-  const summary = `${counts.up}/${view.boards.length} UP`;
-  c.text(width - Canvas.textWidth(summary), 0, summary);
-  c.line(0, 9, width - 1, 9);
-  const rows = Math.ceil(view.boards.length / 4);
-  const cellH = Math.min(15, Math.floor((height - 12) / rows) - 1);
-  for (const b of view.boards) {
-    const i = b.board - 1;
-    const x = (i % 4) * 32;
-    const y = 12 + Math.floor(i / 4) * (cellH + 1);
-    drawCell(c, x, y, 31, cellH, String(b.board), STATUS_LABEL[b.status], b.status);
-  }
-  return c.toFramebuffer();
-}
+export function renderOverview(input: PanelInput, variant: 0 | 1 = 0): Framebuffer {
+  const c = new Canvas(128, 64);
+  const m = new Placer(c, variant);
+  const figures = input.box.boards
+    .map((b) => input.boards[b.board])
+    .filter((f): f is BoardFigures => f !== undefined);
+  const cpus = figures.map((f) => f.cpuPct).filter((v): v is number => v !== undefined);
+  const cpu = cpus.length ? cpus.reduce((a, b) => a + b, 0) / cpus.length : undefined;
+  const sum = (pick: (f: BoardFigures) => number | undefined): number | undefined => {
+    const values = figures.map(pick).filter((v): v is number => v !== undefined);
+    return values.length ? values.reduce((a, b) => a + b, 0) : undefined;
+  };
+  const ram = sum((f) => f.ramUsedBytes);
+  const rx = sum((f) => f.netRxBytesPerS);
+  const tx = sum((f) => f.netTxBytesPerS);
+  const perHour = input.rewards?.skyPerHour;
+  const { unit, divisor } = rateUnit(rx, tx);
+  const up = input.box.boards.filter((b) => b.status === 'up').length;
 
-function drawCell(
-  c: Canvas,
-  x: number,
-  y: number,
-  w: number,
-  h: number,
-  n: string,
-  label: string,
-  s: BoardStatus,
-): void {
-  const ty = y + Math.max(0, Math.floor((h - 7) / 2));
-  const lit = s === 'up';
-  if (lit) c.fillRect(x, y, w, h, 1);
-  else if (s !== 'off') c.rect(x, y, w, h);
-  // A quarantined board gets a double frame: it stays as it is until an owner releases it.
-  if (s === 'quarantined' && w > 4 && h > 4) c.rect(x + 1, y + 1, w - 2, h - 2);
-  const ink = lit ? 0 : 1;
-  c.text(x + 2, ty, n, 1, ink);
-  c.text(x + 2 + (n.length + 1) * CHAR_W - 2, ty, label, 1, ink);
+  stack(
+    [
+      { h: 18, gap: 2, draw: (y) => drawBoardCells(c, input.box, SAFE.x0, y, SAFE.x1 - SAFE.x0 + 1, 18) },
+      {
+        h: 14,
+        gap: 3,
+        draw: (y) => {
+          m.figure(SAFE.x0, y, percent(cpu), '%', 'CPU');
+          m.figure(RIGHT, y, compact(perHour?.value), 'SKY/h', perHour?.estimate ? 'est.' : '');
+        },
+      },
+      {
+        h: 15,
+        gap: 2,
+        draw: (y) => {
+          m.figure(SAFE.x0, y, gigabytes(ram), 'GB', 'RAM');
+          m.text(RIGHT, y, `IN  ${rate(rx, divisor).padStart(3)}${unit}`);
+          m.text(RIGHT, y + 8, `OUT ${rate(tx, divisor).padStart(3)}${unit}`);
+        },
+      },
+      {
+        h: 7,
+        draw: (y) => {
+          m.text(SAFE.x0, y, `UPLINK ${input.uplink === 'unknown' ? '?' : input.uplink.toUpperCase()}`);
+          const n = input.alerts.length;
+          m.textRight(
+            SAFE.x1,
+            y,
+            n ? `${n} ALERT${n > 1 ? 'S' : ''}` : `${up}/${input.box.boards.length} UP`,
+          );
+        },
+      },
+    ],
+    variant,
+  );
+  return c.toFramebuffer();
 }

@@ -39,4 +39,19 @@ describe('emulated I2C bus', () => {
     // 1024 data bytes + control byte + address byte at 400 kHz.
     expect(busTimeMs([1025], 400_000)).toBeCloseTo((1026 * 9) / 400, 5);
   });
+
+  it('holds transfers while hung and fails them with ETIMEDOUT when the fault clears', async () => {
+    const bus = new EmulatedI2cBus();
+    bus.attach(0x3c, new Ssd1306Model());
+    bus.faultAfter(1, 'hang');
+    await bus.i2cWrite(0x3c, 2, Buffer.from([0, 0xaf]));
+    let settled = false;
+    const hung = bus.i2cWrite(0x3c, 2, Buffer.from([0, 0xae])).finally(() => (settled = true));
+    await new Promise((r) => setTimeout(r, 20));
+    expect(settled).toBe(false);
+    bus.setFault('none');
+    await expect(hung).rejects.toMatchObject({ code: 'ETIMEDOUT' });
+    expect(bus.attempts).toBe(2);
+    expect(bus.transfers).toHaveLength(1);
+  });
 });

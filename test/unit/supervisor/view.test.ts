@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { panelInputFromView } from '../../../firmware/panel/panel-input.js';
 import { renderOverview } from '../../../firmware/panel/pages/overview.js';
 import { renderScreen } from '../../../firmware/sim/terminal.js';
 import type { BoardStatus } from '../../../firmware/supervisor/board-state.js';
@@ -32,7 +33,7 @@ describe('box view', () => {
 
   it('draws quarantined and restarting boards differently from each other and from the rest', () => {
     const frames = (['up', 'booting', 'restarting', 'quarantined', 'failed'] as BoardStatus[]).map((s) =>
-      renderOverview(view(['up', s, 'up', 'up'])),
+      renderOverview(panelInputFromView(view(['up', s, 'up', 'up']))),
     );
     for (let i = 0; i < frames.length; i++)
       for (let j = i + 1; j < frames.length; j++) expect(frames[i]!.equals(frames[j]!)).toBe(false);
@@ -40,7 +41,7 @@ describe('box view', () => {
 
   it('names quarantined and restarting boards in the terminal view, with the step and restart count', () => {
     const screen = renderScreen(
-      renderOverview(view(['up', 'restarting', 'quarantined', 'up'])),
+      renderOverview(panelInputFromView(view(['up', 'restarting', 'quarantined', 'up']))),
       view(['up', 'restarting', 'quarantined', 'up']),
       '',
     );

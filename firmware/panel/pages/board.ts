@@ -1,0 +1,82 @@
+import type { Framebuffer } from '../../../drivers/ssd1306/framebuffer.js';
+import { Canvas } from '../canvas.js';
+import { duration, gigabytes, percent, rate, rateUnit } from '../format.js';
+import type { DiskVerdict, PanelInput } from '../panel-input.js';
+import { statusLook } from '../status-look.js';
+import { Placer, SAFE, stack } from './layout.js';
+
+const DISK_WORD: Record<DiskVerdict, string> = {
+  ok: 'OK',
+  warning: 'WARN',
+  failing: 'FAILING',
+  hot: 'HOT',
+  none: 'NONE',
+  unknown: '?',
+};
+
+/** One board: its state and role, CPU % and temperature large, RAM used of total, network, disk, uptime. */
+export function renderBoard(input: PanelInput, board: number, variant: 0 | 1 = 0): Framebuffer {
+  const c = new Canvas(128, 64);
+  const m = new Placer(c, variant);
+  const view = input.box.boards.find((b) => b.board === board);
+  const f = input.boards[board];
+  const role = (f?.role ?? view?.role ?? 'worker').toUpperCase();
+  const word = statusLook(view?.status ?? 'unknown').word;
+  const { unit, divisor } = rateUnit(f?.netRxBytesPerS, f?.netTxBytesPerS);
+  const temp = f?.tempC === undefined ? '--' : String(Math.round(f.tempC));
+  const total = f?.ramTotalBytes === undefined ? '--' : gigabytes(f.ramTotalBytes);
+  const disk = f?.disk;
+
+  stack(
+    [
+      {
+        h: 7,
+        gap: 4,
+        draw: (y) => {
+          const long = `BOARD ${board} ${role}`;
+          const fits = Canvas.textWidth(long) + Canvas.textWidth(word) + 6 <= SAFE.x1 - SAFE.x0 + 1;
+          m.text(SAFE.x0, y, fits ? long : `B${board} ${role}`);
+          m.textRight(SAFE.x1, y, word);
+        },
+      },
+      {
+        h: 14,
+        gap: 3,
+        draw: (y) => {
+          m.figure(SAFE.x0, y, percent(f?.cpuPct), '%', 'CPU');
+          m.figure(66, y, temp, '°C', 'TEMP');
+        },
+      },
+      {
+        h: 14,
+        gap: 3,
+        draw: (y) => m.figure(SAFE.x0, y, gigabytes(f?.ramUsedBytes), 'GB USED', `OF ${total} GB`),
+      },
+      {
+        h: 7,
+        gap: 3,
+        draw: (y) =>
+          m.text(
+            SAFE.x0,
+            y,
+            `IN ${rate(f?.netRxBytesPerS, divisor)} OUT ${rate(f?.netTxBytesPerS, divisor)} ${unit}`,
+          ),
+      },
+      {
+        h: 7,
+        draw: (y) => {
+          const used = disk?.usedPct === undefined ? '' : ` ${percent(disk.usedPct)}%`;
+          const verdict = !disk || disk.verdict === 'none' ? 'NO DISK' : `DISK ${DISK_WORD[disk.verdict]}`;
+          const uptime = `UP ${duration(f?.uptimeS ?? view?.uptimeS)}`;
+          // The verdict matters more than how full the disk is: the percentage goes when the line is too long.
+          const fits =
+            Canvas.textWidth(verdict + used) + Canvas.textWidth(uptime) + 6 <= SAFE.x1 - SAFE.x0 + 1;
+          m.text(SAFE.x0, y, fits ? verdict + used : verdict);
+          m.textRight(SAFE.x1, y, uptime);
+        },
+      },
+    ],
+    variant,
+  );
+  return c.toFramebuffer();
+}
