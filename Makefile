@@ -2,7 +2,7 @@
 SHELL := /bin/bash
 .DEFAULT_GOAL := help
 NODE_OK := $(shell node -e 'process.exit(+process.versions.node.split(".")[0] >= 20 ? 0 : 1)' 2>/dev/null && echo yes)
-SOURCES := $(shell find firmware drivers images test -name '*.ts' 2>/dev/null) tsconfig.json
+SOURCES := $(shell find firmware drivers images test -name "*.ts" 2>/dev/null) $(wildcard firmware/sim/smart/*) firmware/sim/smartctl-stand-in.sh tsconfig.json
 
 .PHONY: help deps build run test lint typecheck unit bench clean panel-pictures
 
@@ -31,7 +31,7 @@ deps: node_modules/.installed
 
 dist/.built: node_modules/.installed $(SOURCES)
 	npx tsc -p tsconfig.json
-	@cp firmware/sim/smartctl-stand-in.sh dist/firmware/sim/
+	@cp -r firmware/sim/smartctl-stand-in.sh firmware/sim/smart dist/firmware/sim/
 	@chmod +x dist/firmware/cli/main.js dist/images/cli/skyminer-image.js
 	@touch $@
 

@@ -10,13 +10,17 @@ import type { Config } from '../config/schema.js';
 import { Panel, panelSettings } from '../panel/panel.js';
 import type { RewardsService } from '../rewards/service.js';
 import { Supervisor, type BoardLines } from '../supervisor/supervisor.js';
-import { EmulatedBoard, type EmulatedBoardState } from './emulated-board.js';
+import { EmulatedBoard, type BoardSoftware, type EmulatedBoardState } from './emulated-board.js';
 import { SkywireSim, type SkywireSimOptions } from './skywire-sim.js';
 import { bindUdp } from '../protocol/datagrams.js';
 import type { EventSink, SupervisorEvent } from '../supervisor/event-log.js';
 import { supervisorSettings } from '../supervisor/settings.js';
 import { faultyLink, type LinkFaults } from './link-faults.js';
-import { SimPanelFigures } from './panel-figures.js';
+import { DiskService } from '../disks/disk-service.js';
+import { panelInput, rewardFigures } from '../panel/figures.js';
+import { heartbeatFigures } from '../telemetry/heartbeat-figures.js';
+import { TelemetrySampler } from '../telemetry/sampler.js';
+import { HEALTHY_DISK_REPORT, SATA_BOARDS, SimBoardHardware } from './board-hardware.js';
 
 export interface SimulatorOptions {
   config: Config;
@@ -29,6 +33,10 @@ export interface SimulatorOptions {
   skywire?: SkywireSimOptions;
   /** Where the supervisor keeps its state; none keeps nothing across its restarts. */
   stateFile?: string;
+  /** SATA disks at start and the smartctl report each answers with; default a healthy disk on boards 1 to 4. */
+  disks?: { board: number; disk: string; report: string }[];
+  /** How often the agents poll SMART; the device's default is slow (30 minutes). */
+  smartPeriodMs?: number;
 }
 
 /** Board n's lines on the emulated chip: power at 2(n-2), reset at 2(n-2)+1. The manager has none. */
@@ -57,8 +65,8 @@ export class Simulator {
   private current: Supervisor;
   private readonly lines = new Map<number, BoardLines>();
   private readonly boxSecret = generateBoxSecret();
-  /** Stand-in for the telemetry and rewards services: what the panel shows beside the boards' states. */
-  readonly figures = new SimPanelFigures(Date.now());
+  /** Each board's kernel view and disks, below the firmware; ready once `start()` resolved. */
+  hardware: SimBoardHardware | null = null;
   private readonly logger: Logger;
   private readonly boardStates = new Map<number, EmulatedBoardState>();
   skywire: SkywireSim | null = null;
@@ -94,7 +102,11 @@ export class Simulator {
     const driver = new Ssd1306(this.bus, { ...settings.driver, logger: this.logger });
     this.panel = new Panel(
       driver,
-      () => this.figures.input(this.supervisor.view(), (b) => this.emulatedState(b), Date.now()),
+      () => {
+        const rewards = this.rewards?.view();
+        const threshold = config.rewards.uptime_threshold_pct;
+        return panelInput(this.supervisor.view(), rewards && rewardFigures(rewards, threshold), 'up');
+      },
       settings.panel,
     );
   }
@@ -122,6 +134,11 @@ export class Simulator {
 
   async start(): Promise<void> {
     const { config, bootMs } = this.options;
+    const hardware = await SimBoardHardware.create(config.box.boards);
+    this.hardware = hardware;
+    for (const d of this.options.disks ?? defaultDisks(config.box.boards)) {
+      await hardware.addDisk(d.board, d.disk, d.report);
+    }
     await this.current.start();
     this.panel.start();
     for (let board = 1; board <= config.box.boards; board++) {
@@ -132,7 +149,7 @@ export class Simulator {
         powerOffset: offsets?.power,
         resetOffset: offsets?.reset,
         bootMs,
-        software: (watchdog) => this.agentFor(board, emulated, watchdog),
+        software: (watchdog) => this.softwareFor(board, emulated, watchdog, hardware),
         onState: (b, s) => {
           this.boardStates.set(b, s);
           for (const listener of this.stateListeners) listener(b, s);
@@ -147,9 +164,55 @@ export class Simulator {
     }
   }
 
-  private agentFor(board: number, emulated: EmulatedBoard, watchdog: EmulatedWatchdog): Agent {
+  /** What one boot of a board runs: telemetry, disk care and the agent that reports them. */
+  private softwareFor(
+    board: number,
+    emulated: EmulatedBoard,
+    watchdog: EmulatedWatchdog,
+    hardware: SimBoardHardware,
+  ): BoardSoftware {
+    const root = hardware.kernel(board).root;
+    const sampler = new TelemetrySampler(root, { periodMs: 1000 });
+    const disks = new DiskService({
+      board,
+      root,
+      run: hardware.runner(board),
+      statfs: hardware.statfs(board),
+      ensureDir: () => Promise.resolve(),
+      smartPeriodMs: this.options.smartPeriodMs,
+      // Routine notes (which disk holds the cache) stay quiet; warnings and alerts reach the simulator's log.
+      logger: { info: () => {}, warn: (m) => this.logger.warn(m), error: (m) => this.logger.error(m) },
+      onAlert: (level, message) =>
+        this.logger[level === 'info' ? 'info' : 'warn'](`board ${board}: ${message}`),
+    });
+    const agent = this.agentFor(board, emulated, watchdog, () =>
+      heartbeatFigures(sampler.latest(), disks.reports()),
+    );
+    return {
+      start: async () => {
+        // The agent first: a board announces itself even while its disks are still being looked at.
+        await agent.start();
+        void sampler.start();
+        void disks.start();
+      },
+      stop: async () => {
+        sampler.stop();
+        disks.stop();
+        await agent.stop();
+      },
+      stall: () => agent.stall(),
+    };
+  }
+
+  private agentFor(
+    board: number,
+    emulated: EmulatedBoard,
+    watchdog: EmulatedWatchdog,
+    telemetry: () => Record<string, unknown>,
+  ): Agent {
     const { config } = this.options;
     const agent = new Agent({
+      telemetry,
       board,
       // Every agent talks to whichever supervisor runs now, as a real board talks to the manager's address.
       manager: { host: '127.0.0.1', port: this.current.port },
@@ -233,6 +296,7 @@ export class Simulator {
     await Promise.all(this.boards.map((b) => b.detach()));
     await this.panel.stop();
     await this.bus.close();
+    await this.hardware?.dispose();
   }
 
   /** The rewards figures (per board and for the box) for the panel and the console; none without Skywire. */
@@ -244,4 +308,12 @@ export class Simulator {
   emulatedState(board: number): EmulatedBoardState {
     return this.boardStates.get(board) ?? 'off';
   }
+}
+
+function defaultDisks(boards: number): { board: number; disk: string; report: string }[] {
+  return Array.from({ length: Math.min(SATA_BOARDS, boards) }, (_, i) => ({
+    board: i + 1,
+    disk: 'sda',
+    report: HEALTHY_DISK_REPORT,
+  }));
 }

@@ -8,7 +8,7 @@ import { Ssd1306 } from '../../drivers/ssd1306/driver.js';
 import { Ssd1306Model } from '../../drivers/ssd1306/emulator.js';
 import type { Framebuffer } from '../../drivers/ssd1306/framebuffer.js';
 import { renderPage, type PageName } from '../../firmware/panel/pages/index.js';
-import { SimPanelFigures } from '../../firmware/sim/panel-figures.js';
+import { SimPanelFigures } from './panel-states.js';
 import type { BoxView } from '../../firmware/supervisor/view.js';
 
 const CLOCK_HZ = 400_000;

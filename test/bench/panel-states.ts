@@ -1,7 +1,12 @@
-import { alertsFrom } from '../panel/alerts.js';
-import type { BoardFigures, PanelInput, RewardFigures, UplinkState } from '../panel/panel-input.js';
-import type { BoxView } from '../supervisor/view.js';
-import type { EmulatedBoardState } from './emulated-board.js';
+import { alertsFrom } from '../../firmware/panel/alerts.js';
+import type {
+  BoardFigures,
+  PanelInput,
+  RewardFigures,
+  UplinkState,
+} from '../../firmware/panel/panel-input.js';
+import type { BoxView } from '../../firmware/supervisor/view.js';
+import type { EmulatedBoardState } from '../../firmware/sim/emulated-board.js';
 
 const GB = 1e9;
 /** Boards 1 to 4 carry a SATA disk, as on the shipped box. */
@@ -12,7 +17,7 @@ const THRESHOLD_PCT = 75;
 const SKY_PER_BOARD_DAY = 1.3;
 
 /**
- * The simulator's stand-in for the telemetry and rewards services: plausible figures, computed from what the
+ * Panel states for the benchmark: plausible figures, computed from what the
  * emulated boards are doing (a board that is off has none), handed to the panel through the same PanelInput
  * that the real services will fill. Smooth functions of time, so digits change the way real ones do.
  */

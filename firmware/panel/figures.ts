@@ -1,0 +1,70 @@
+import type { DiskReport } from '../disks/disk-report.js';
+import type { RewardsView } from '../rewards/service.js';
+import type { BoardView, BoxView } from '../supervisor/view.js';
+import { alertsFrom } from './alerts.js';
+import type { BoardFigures, DiskVerdict, PanelInput, RewardFigures, UplinkState } from './panel-input.js';
+
+/** The panel calls a disk "hot" from this temperature on, before SMART's own limits call it failing. */
+const HOT_DISK_C = 55;
+
+/** The figures a heartbeat carried (see telemetry/heartbeat-figures.ts), read defensively: any field may be off. */
+export function boardFigures(b: BoardView): BoardFigures | undefined {
+  const t = b.telemetry;
+  if (!t || b.status !== 'up') return undefined;
+  const num = (k: string): number | undefined =>
+    typeof t[k] === 'number' && Number.isFinite(t[k]) ? t[k] : undefined;
+  const disks = Array.isArray(t.disks) ? (t.disks as Partial<DiskReport>[]) : [];
+  return {
+    role: b.role,
+    cpuPct: num('cpu_pct'),
+    ramUsedBytes: num('mem_used_bytes'),
+    ramTotalBytes: num('mem_total_bytes'),
+    tempC: num('temp_c'),
+    netRxBytesPerS: num('net_rx_bps'),
+    netTxBytesPerS: num('net_tx_bps'),
+    uptimeS: num('uptime_s') ?? b.uptimeS,
+    disk: worstDisk(disks),
+  };
+}
+
+const ORDER: DiskVerdict[] = ['failing', 'hot', 'warning', 'unknown', 'ok'];
+
+function worstDisk(disks: Partial<DiskReport>[]): BoardFigures['disk'] {
+  if (disks.length === 0) return { verdict: 'none' };
+  const looks = disks.map((d) => {
+    const temp = typeof d.temperature_c === 'number' ? d.temperature_c : undefined;
+    let verdict: DiskVerdict = ORDER.includes(d.verdict as DiskVerdict)
+      ? (d.verdict as DiskVerdict)
+      : 'unknown';
+    if (verdict !== 'failing' && temp !== undefined && temp >= HOT_DISK_C) verdict = 'hot';
+    return { verdict, usedPct: typeof d.used_pct === 'number' ? d.used_pct : undefined, tempC: temp };
+  });
+  return looks.sort((a, b) => ORDER.indexOf(a.verdict) - ORDER.indexOf(b.verdict))[0];
+}
+
+/** The rewards service's view as the panel's reward figures; per-hour and per-day are always estimates. */
+export function rewardFigures(view: RewardsView, thresholdPct: number): RewardFigures {
+  return {
+    skyPerHour: { value: view.estimate.skyPerHour, estimate: true },
+    skyPerDay: { value: view.estimate.skyPerDay, estimate: true },
+    walletSky: view.balance?.sky,
+    thresholdPct,
+    boards: view.boards.map((b) => ({
+      board: b.board,
+      uptimeTodayPct: b.uptimeTodayPct,
+      onTrack: b.onTrack,
+    })),
+    ageS: view.stale ? Math.max(view.hypervisor.ageS ?? 0, view.skycoin.ageS ?? 0) : 0,
+  };
+}
+
+/** Everything the panel shows, from the supervisor's view and, where running, the rewards service. */
+export function panelInput(
+  box: BoxView,
+  rewards: RewardFigures | undefined,
+  uplink: UplinkState,
+): PanelInput {
+  const boards: Record<number, BoardFigures | undefined> = {};
+  for (const b of box.boards) boards[b.board] = boardFigures(b);
+  return { box, boards, rewards, uplink, alerts: alertsFrom(box, boards, uplink) };
+}
