@@ -27,9 +27,16 @@ node_modules/.installed: package.json package-lock.json .cache/apt.stamp
 	npm ci --no-audit --no-fund
 	@touch $@
 
-deps: node_modules/.installed
+# The firmware's own addon (GPIO character-device and watchdog ioctls), built with npm's node-gyp.
+NODE_GYP := $(shell dirname "$$(realpath "$$(command -v npm)")" 2>/dev/null)/../node_modules/node-gyp/bin/node-gyp.js
+NODEDIR := $(shell npm config get nodedir 2>/dev/null)
+NATIVE := drivers/native/build/Release/skyminer_native.node
+$(NATIVE): drivers/native/ioctl.c drivers/native/binding.gyp node_modules/.installed
+	cd drivers/native && node $(NODE_GYP) rebuild --loglevel=warn $(if $(filter-out undefined,$(NODEDIR)),--nodedir=$(NODEDIR)) >/dev/null
 
-dist/.built: node_modules/.installed $(SOURCES)
+deps: node_modules/.installed $(NATIVE)
+
+dist/.built: node_modules/.installed $(NATIVE) $(SOURCES)
 	npx tsc -p tsconfig.json
 	@chmod +x dist/firmware/cli/main.js dist/images/cli/skyminer-image.js
 	@touch $@
