@@ -1,5 +1,5 @@
 import { access, readdir, readFile, realpath, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { describeLine, type LineSpec, type OutputLine } from './line.js';
 
@@ -7,7 +7,7 @@ import { describeLine, type LineSpec, type OutputLine } from './line.js';
 export interface SysfsChip {
   /** The sysfs name, `gpiochip<base>`. */
   sysfsName: string;
-  /** The character-device name of the same chip (`gpiochip0`), from the device path. */
+  /** The character-device name of the same chip (`gpiochip0`), from the parent device's folder. */
   deviceName: string | null;
   label: string;
   base: number;
@@ -23,10 +23,12 @@ export async function listSysfsChips(sysRoot = '/sys'): Promise<SysfsChip[]> {
   const chips: SysfsChip[] = [];
   for (const entry of (await readdir(dir)).filter((n) => /^gpiochip\d+$/.test(n))) {
     const path = join(dir, entry);
-    const device = /\/(gpiochip\d+)\/gpio\/gpiochip\d+$/.exec(await realpath(path));
+    // class/gpio/gpiochip<base> lives in <parent>/gpio/; the character device's gpiochipN sits beside it.
+    const parent = dirname(dirname(await realpath(path)));
+    const siblings = (await readdir(parent).catch(() => [])).filter((n) => /^gpiochip\d+$/.test(n));
     chips.push({
       sysfsName: entry,
-      deviceName: device ? device[1]! : null,
+      deviceName: siblings.length === 1 ? siblings[0]! : null,
       label: await readTrimmed(join(path, 'label')),
       base: Number(await readTrimmed(join(path, 'base'))),
       ngpio: Number(await readTrimmed(join(path, 'ngpio'))),

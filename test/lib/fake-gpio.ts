@@ -78,15 +78,17 @@ export class FakeChardevChip implements GpioChardevApi {
 }
 
 /**
- * A /sys tree with one chip, laid out as the kernel does: class/gpio/gpiochipN links into the device folder
- * of the chip's character device.
+ * A /sys tree with one chip, laid out as the kernel does: class/gpio/gpiochip<base> links into
+ * <parent>/gpio/, and the character device's gpiochipN folder sits in the same parent.
  */
 export async function makeFakeSysfs(
   root: string,
   chip: { device: string; label: string; base: number; ngpio: number },
 ): Promise<void> {
-  const deviceDir = join(root, 'devices/platform/9030000.pl061', chip.device, 'gpio', `gpiochip${chip.base}`);
+  const parent = join(root, 'devices/platform/9030000.pl061');
+  const deviceDir = join(parent, 'gpio', `gpiochip${chip.base}`);
   await mkdir(deviceDir, { recursive: true });
+  await mkdir(join(parent, chip.device));
   await writeFile(join(deviceDir, 'label'), `${chip.label}\n`);
   await writeFile(join(deviceDir, 'base'), `${chip.base}\n`);
   await writeFile(join(deviceDir, 'ngpio'), `${chip.ngpio}\n`);

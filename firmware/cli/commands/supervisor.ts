@@ -27,8 +27,8 @@ const toSpec = (c: LineConfig): LineSpec => ({
  * stay running across a supervisor restart); a reset line nobody drives starts released. A line that cannot
  * be opened is logged and left out: its board loses only the supervisor's hand on it.
  */
-async function openBoardLines(config: Config, logger: Logger): Promise<Map<number, BoardLines>> {
-  const lines = await openBoardLines(config, logger);
+export async function openBoardLines(config: Config, logger: Logger): Promise<Map<number, BoardLines>> {
+  const lines = new Map<number, BoardLines>();
   const open = async (c: LineConfig, initial?: 0 | 1): Promise<OutputLine | undefined> => {
     try {
       return await openOutputLine(toSpec(c), config.gpio.backend, initial);
