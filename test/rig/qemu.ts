@@ -186,7 +186,11 @@ export async function runInRig(options: RigRun): Promise<RigResult> {
         const text = raw.replace(/\r$/, '');
         lines.push({ atMs, text });
         const exit = /^RIG-EXIT (\d+)/.exec(text);
-        if (exit) scriptExit = Number(exit[1]);
+        if (exit) {
+          scriptExit = Number(exit[1]);
+          // Some machines (sabrelite) halt instead of powering off: give QEMU a moment, then end it.
+          setTimeout(() => child.kill('SIGKILL'), 3000).unref();
+        }
         options.onLine?.(text, atMs);
       }
     };
