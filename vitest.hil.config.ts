@@ -6,7 +6,8 @@ export default defineConfig({
     include: ['test/hil/**/*.test.ts'],
     fileParallelism: false,
     maxWorkers: 1,
-    testTimeout: 240_000,
+    // Generous: Node on armv7 under TCG on a busy two-core host takes a minute or more per start.
+    testTimeout: 560_000,
     hookTimeout: 600_000,
   },
 });

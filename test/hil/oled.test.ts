@@ -39,7 +39,7 @@ describe('the OLED on a real I2C bus (sabrelite, armhf, i2c-imx)', () => {
       modules: ['i2c-imx', 'i2c-dev'],
       qemuArgs: ['-device', 'ssd0303,address=0x3c,bus=i2c-bus.0'],
       trace: ['i2c_*'],
-      timeoutMs: 200_000,
+      timeoutMs: 500_000,
     });
   });
 

@@ -20,7 +20,7 @@ wd=/sys/class/watchdog/watchdog0
 start_agent() {
   node dist/firmware/cli/main.js agent --config /etc/skyminer.toml 2>/tmp/agent.log &
   pid=$!
-  n=0; until grep -q 'armed' /tmp/agent.log || [ $n -ge 300 ]; do sleep 0.2; n=$((n+1)); done
+  n=0; until grep -q 'armed' /tmp/agent.log || [ $n -ge 2500 ]; do sleep 0.2; n=$((n+1)); done
   sed 's/^/RIG-LOG /' /tmp/agent.log
 }
 start_agent
@@ -39,7 +39,9 @@ sleep ${TIMEOUT_S * 8}
 echo "RIG-WD not-reset"
 `;
 
-const machines: MachineName[] = ['virt-arm64', 'virt-armhf'];
+// Debian's armmp kernel has no i6300ESB driver (a PC chipset part), so the 32-bit virt machine has no watchdog
+// the kernel drives; the i.MX6 watchdog of the sabrelite board (imx2_wdt) is the 32-bit candidate.
+const machines: MachineName[] = ['virt-arm64'];
 
 describe.each(machines)('the board watchdog on %s (i6300ESB)', (machine) => {
   it('is armed by the agent with the set timeout, kept alive while healthy, disarmed by a clean stop, and resets a stalled board', async () => {
@@ -49,7 +51,7 @@ describe.each(machines)('the board watchdog on %s (i6300ESB)', (machine) => {
       modules: ['i6300esb'],
       qemuArgs: ['-device', 'i6300esb', '-action', 'watchdog=poweroff'],
       files: { '/etc/skyminer.toml': config },
-      timeoutMs: 240_000,
+      timeoutMs: 500_000,
     });
     const text = result.lines.map((l) => l.text);
     const log = text.join('\n');
