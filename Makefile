@@ -4,7 +4,7 @@ SHELL := /bin/bash
 NODE_OK := $(shell node -e 'process.exit(+process.versions.node.split(".")[0] >= 20 ? 0 : 1)' 2>/dev/null && echo yes)
 SOURCES := $(shell find firmware drivers images test -name "*.ts" 2>/dev/null) $(wildcard firmware/sim/smart/*) firmware/sim/smartctl-stand-in.sh tsconfig.json
 
-.PHONY: help deps build run test lint typecheck unit bench clean panel-pictures
+.PHONY: help deps build run test lint typecheck unit bench clean panel-pictures rig test-hil
 
 help:
 	@echo "make run    install what is missing, then start the simulated Skyminer"
@@ -27,9 +27,16 @@ node_modules/.installed: package.json package-lock.json .cache/apt.stamp
 	npm ci --no-audit --no-fund
 	@touch $@
 
-deps: node_modules/.installed
+# The firmware's own addon (GPIO character-device and watchdog ioctls), built with npm's node-gyp.
+NODE_GYP := $(shell dirname "$$(realpath "$$(command -v npm)")" 2>/dev/null)/../node_modules/node-gyp/bin/node-gyp.js
+NODEDIR := $(shell npm config get nodedir 2>/dev/null)
+NATIVE := drivers/native/build/Release/skyminer_native.node
+$(NATIVE): drivers/native/ioctl.c drivers/native/binding.gyp node_modules/.installed
+	cd drivers/native && node $(NODE_GYP) rebuild --loglevel=warn $(if $(filter-out undefined,$(NODEDIR)),--nodedir=$(NODEDIR)) >/dev/null
 
-dist/.built: node_modules/.installed $(SOURCES)
+deps: node_modules/.installed $(NATIVE)
+
+dist/.built: node_modules/.installed $(NATIVE) $(SOURCES)
 	npx tsc -p tsconfig.json
 	@cp -r firmware/sim/smartctl-stand-in.sh firmware/sim/smart dist/firmware/sim/
 	@chmod +x dist/firmware/cli/main.js dist/images/cli/skyminer-image.js
@@ -49,9 +56,32 @@ lint: deps
 unit: build
 	npx vitest run --reporter=default --reporter=json --outputFile.json=.cache/vitest.json
 
-test: typecheck lint unit
+# The hardware-in-the-loop tests: Debian's ARM kernels under QEMU drive the real drivers (test/hil, test/rig).
+# QEMU, the cross compilers and the tools that assemble the root, in Debian's names; installed once.
+.cache/hil-apt.stamp:
+	@mkdir -p .cache
+	@missing=""; for c in qemu-system-aarch64 qemu-system-arm aarch64-linux-gnu-g++ arm-linux-gnueabihf-g++ file cpio depmod; do \
+	  command -v $$c >/dev/null || PATH=$$PATH:/sbin:/usr/sbin command -v $$c >/dev/null || missing="$$missing $$c"; done; \
+	archs=$$(dpkg --print-foreign-architectures); \
+	if [ -n "$$missing" ] || ! grep -q arm64 <<<"$$archs" || ! grep -q armhf <<<"$$archs"; then \
+	  echo "installing QEMU and cross tools for the HIL tests"; \
+	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	  $$SUDO dpkg --add-architecture arm64 && $$SUDO dpkg --add-architecture armhf && \
+	  $$SUDO apt-get update -qq && $$SUDO apt-get install -y -qq qemu-system-arm g++-aarch64-linux-gnu \
+	    g++-arm-linux-gnueabihf file cpio kmod >/dev/null; \
+	fi
+	@touch $@
 
-bench: build
+rig: .cache/hil-apt.stamp node_modules/.installed
+	@PATH=$$PATH:/sbin:/usr/sbin bash test/rig/build-root.sh arm64
+	@PATH=$$PATH:/sbin:/usr/sbin bash test/rig/build-root.sh armhf
+
+test-hil: build rig
+	npx vitest run --config vitest.hil.config.ts --reporter=default --reporter=json --outputFile.json=.cache/vitest-hil.json
+
+test: typecheck lint unit test-hil
+
+bench: build rig
 	node dist/test/bench/run.js
 
 # The README's pictures of every panel page, drawn by the page renderers from the sample box.

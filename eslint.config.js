@@ -1,7 +1,7 @@
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['dist/', 'node_modules/', 'out/', '.cache/', 'coverage/'] },
+  { ignores: ['dist/', 'node_modules/', 'out/', '.cache/', 'coverage/', 'drivers/native/build/'] },
   ...tseslint.configs.recommended,
   {
     files: ['firmware/**/*.ts', 'drivers/**/*.ts', 'images/**/*.ts', 'test/**/*.ts'],

@@ -100,6 +100,12 @@ export const configSchema = z.strictObject({
       min_root_free_percent: z.number().min(0).max(100).default(5),
       /** The process that must run; empty to skip the check. */
       visor_process: z.string().max(15).default('skywire-visor'),
+      /** SMART is read this often per disk; with -n standby, a sleeping disk is not woken. */
+      smart_period_s: z
+        .int()
+        .min(1)
+        .max(7 * 86_400)
+        .default(1800),
     })
     .prefault({}),
   auth: z

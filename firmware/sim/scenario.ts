@@ -1,9 +1,12 @@
 import { readFile } from 'node:fs/promises';
+import { dirname, resolve } from 'node:path';
 import { z } from 'zod';
 import type { Simulator } from './simulator.js';
 
 const at = z.number().min(0);
 const board = z.int().min(1).max(64);
+const diskName = z.string().regex(/^sd[a-z]{1,2}$/, 'expected a SATA disk name such as sda');
+const reportPath = z.string().min(1).max(4096);
 const span = z
   .number()
   .positive()
@@ -31,7 +34,16 @@ export const faultSchema = z.discriminatedUnion('kind', [
   z.strictObject({ kind: z.literal('power-loss'), at_s: at, for_s: span, board: board.optional() }),
   /** The agent's loop freezes; the board's own watchdog must reset it. */
   z.strictObject({ kind: z.literal('agent-stall'), at_s: at, board }),
+  /** From now on the disk answers smartctl with this report (a path relative to the scenario file). */
+  z.strictObject({ kind: z.literal('disk-smart'), at_s: at, board, disk: diskName, smartctl: reportPath }),
+  /** The disk is pulled out. */
+  z.strictObject({ kind: z.literal('disk-removed'), at_s: at, board, disk: diskName }),
+  /** A disk is plugged in, answering smartctl with this report. */
+  z.strictObject({ kind: z.literal('disk-added'), at_s: at, board, disk: diskName, smartctl: reportPath }),
 ]);
+
+/** A SATA disk present at start, answering smartctl with a recorded report. */
+export const diskSchema = z.strictObject({ board, disk: diskName, smartctl: reportPath });
 
 export const scenarioSchema = z.strictObject({
   boards: z.int().min(4).max(64).optional(),
@@ -44,6 +56,8 @@ export const scenarioSchema = z.strictObject({
   boot_ms: z.int().min(0).max(600_000).optional(),
   /** Config overrides (the TOML file's sections), e.g. shorter timings for a quick run. */
   config: z.record(z.string(), z.unknown()).optional(),
+  /** The SATA disks at start; without this list, boards 1 to 4 carry a healthy disk each. */
+  disks: z.array(diskSchema).max(256).optional(),
   faults: z.array(faultSchema).max(10_000),
 });
 
@@ -85,7 +99,12 @@ export async function loadScenario(path: string): Promise<Scenario> {
   } catch (err) {
     throw new ScenarioError(`${path}: cannot read (${(err as NodeJS.ErrnoException).code ?? String(err)})`);
   }
-  return parseScenario(text, path);
+  const scenario = parseScenario(text, path);
+  // smartctl reports are named relative to the scenario file, so a scenario and its reports travel together.
+  const base = dirname(resolve(path));
+  for (const d of scenario.disks ?? []) d.smartctl = resolve(base, d.smartctl);
+  for (const f of scenario.faults) if ('smartctl' in f) f.smartctl = resolve(base, f.smartctl);
+  return scenario;
 }
 
 /**
@@ -170,6 +189,15 @@ export class ScenarioRunner {
         return;
       case 'agent-stall':
         sim.boards[fault.board - 1]?.stallSoftware();
+        return;
+      case 'disk-smart':
+        void sim.hardware?.setSmart(fault.board, fault.disk, fault.smartctl);
+        return;
+      case 'disk-removed':
+        void sim.hardware?.removeDisk(fault.board, fault.disk);
+        return;
+      case 'disk-added':
+        void sim.hardware?.addDisk(fault.board, fault.disk, fault.smartctl);
         return;
     }
   }

@@ -35,8 +35,6 @@ export interface SimulatorOptions {
   stateFile?: string;
   /** SATA disks at start and the smartctl report each answers with; default a healthy disk on boards 1 to 4. */
   disks?: { board: number; disk: string; report: string }[];
-  /** How often the agents poll SMART; the device's default is slow (30 minutes). */
-  smartPeriodMs?: number;
 }
 
 /** Board n's lines on the emulated chip: power at 2(n-2), reset at 2(n-2)+1. The manager has none. */
@@ -179,7 +177,7 @@ export class Simulator {
       run: hardware.runner(board),
       statfs: hardware.statfs(board),
       ensureDir: () => Promise.resolve(),
-      smartPeriodMs: this.options.smartPeriodMs,
+      smartPeriodMs: this.options.config.agent.smart_period_s * 1000,
       // Routine notes (which disk holds the cache) stay quiet; warnings and alerts reach the simulator's log.
       logger: { info: () => {}, warn: (m) => this.logger.warn(m), error: (m) => this.logger.error(m) },
       onAlert: (level, message) =>

@@ -1,8 +1,7 @@
-import { join } from 'node:path';
 import { silentLogger, type Logger } from '../../drivers/logger.js';
+import { ledgerPath, rewardsServiceFromConfig, visorAddress } from '../rewards/from-config.js';
 import type { Config } from '../config/schema.js';
 import { utcDay } from '../rewards/day.js';
-import { LedgerStore } from '../rewards/ledger-store.js';
 import { RewardsService } from '../rewards/service.js';
 import { EmulatedHypervisor } from '../skywire/emulated-hypervisor.js';
 import { EmulatedSkycoinNode } from '../skywire/emulated-skycoin-node.js';
@@ -38,13 +37,8 @@ const SIM_USERNAME = 'admin';
 const SIM_PASSWORD = 'skywire';
 
 /** Board n's visor address: from the config, else network.first_board_address + (n - 1). */
-export function boardAddress(config: Config, board: number): string {
-  const configured = config.skywire.board_addresses[board - 1];
-  if (configured) return configured;
-  const parts = config.network.first_board_address.split('.').map(Number);
-  parts[3] = parts[3]! + board - 1;
-  return parts.join('.');
-}
+/** Board n's visor address (see rewards/from-config.ts). */
+export const boardAddress = visorAddress;
 
 /**
  * The Skywire side of the simulated box: an emulated hypervisor whose visors follow the emulated boards (a board
@@ -93,25 +87,13 @@ export class SkywireSim {
       });
     }
     if (!options.skycoinUrl) this.node = new EmulatedSkycoinNode();
-    const r = config.rewards;
-    this.service = new RewardsService({
-      boards: n,
-      boardAddress: (b) => boardAddress(config, b),
+    this.service = rewardsServiceFromConfig(config, {
       hypervisor: { visorsSummary: () => this.started(this.hypervisorClient).visorsSummary() },
       skycoin: { balance: (a) => this.started(this.skycoinClient).balance(a) },
-      ...(options.ledgerPath ? { store: new LedgerStore(options.ledgerPath, this.now) } : {}),
-      minVersion: r.min_version,
-      thresholdPct: r.uptime_threshold_pct,
-      pool: {
-        poolSkyPerYear: r.pool_sky_per_year,
-        networkShares: r.network_shares,
-        maxSharesPerIp: r.max_shares_per_ip,
-        ...(r.sky_per_share_day !== undefined ? { skyPerShareDay: r.sky_per_share_day } : {}),
-      },
-      summaryPollMs: options.summaryPollMs ?? r.summary_poll_s * 1000,
-      balancePollMs: options.balancePollMs ?? r.balance_poll_s * 1000,
-      staleAfterMs: r.stale_after_s * 1000,
+      ledger: options.ledgerPath ?? null,
       now: this.now,
+      ...(options.summaryPollMs !== undefined ? { summaryPollMs: options.summaryPollMs } : {}),
+      ...(options.balancePollMs !== undefined ? { balancePollMs: options.balancePollMs } : {}),
       logger: options.logger ?? silentLogger,
     });
   }
@@ -186,6 +168,4 @@ export class SkywireSim {
 }
 
 /** The simulator's default ledger location under the state folder. */
-export function simLedgerPath(config: Config): string {
-  return config.rewards.ledger_path ?? join(config.supervisor.state_dir, 'rewards-ledger.json');
-}
+export const simLedgerPath = ledgerPath;

@@ -18,6 +18,7 @@ import {
 import type { EventSink, SupervisorEvent } from './event-log.js';
 import type { BoardOperation, OperationResult, SupervisorOperator } from './operator.js';
 import { loadState, persistentKey, saveState, toSaved, type SavedBoard } from './state-store.js';
+import { diskEvents } from './disk-events.js';
 import type { BoxView } from './view.js';
 
 export interface BoardLines {
@@ -286,7 +287,12 @@ export class Supervisor implements SupervisorOperator {
       case 'heartbeat': {
         const stale = outsideWindow(message.time_ms, at, this.options.replayWindowMs ?? 30_000);
         if (stale) return this.reject(`board ${board}: heartbeat ${stale}`);
-        if (this.apply(board, { kind: 'heartbeat', at, heartbeat: message })) this.peers.set(board, from);
+        const before = this.states.get(board)!.telemetry;
+        if (!this.apply(board, { kind: 'heartbeat', at, heartbeat: message })) return;
+        this.peers.set(board, from);
+        // Telemetry of a replaced boot starts over; a board's disks are judged against its own last report.
+        for (const e of diskEvents(before, this.states.get(board)!.telemetry))
+          this.record(board, e.event, e.details);
         return;
       }
       case 'probe-answer': {

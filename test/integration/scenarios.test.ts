@@ -1,3 +1,5 @@
+import { disksFromView } from '../../firmware/control/firmware-sources.js';
+import { panelInput } from '../../firmware/panel/figures.js';
 import { readFile } from 'node:fs/promises';
 import { afterEach, describe, expect, it } from 'vitest';
 import { defaultConfig } from '../../firmware/config/load.js';
@@ -19,7 +21,14 @@ async function play(scenario: Scenario): Promise<{ sim: Simulator; events: Super
   const events: SupervisorEvent[] = [];
   const overrides = scenario.config ?? {};
   const config = defaultConfig({ ...overrides, box: { boards: scenario.boards ?? 8 } });
-  const sim = new Simulator({ config, bootMs: scenario.boot_ms ?? 100, events: (e) => events.push(e) });
+  const sim = new Simulator({
+    config,
+    bootMs: scenario.boot_ms ?? 100,
+    events: (e) => events.push(e),
+    ...(scenario.disks
+      ? { disks: scenario.disks.map((d) => ({ board: d.board, disk: d.disk, report: d.smartctl })) }
+      : {}),
+  });
   await sim.start();
   const runner = new ScenarioRunner(sim, scenario);
   running = { sim, runner };
@@ -30,7 +39,7 @@ async function play(scenario: Scenario): Promise<{ sim: Simulator; events: Super
 
 const names = (events: SupervisorEvent[], board: number) =>
   events
-    .filter((e) => e.board === board && e.event !== 'fault')
+    .filter((e) => e.board === board && e.event !== 'fault' && !e.event.startsWith('disk'))
     .map((e) => (e.event === 'restart' ? `restart:${String(e.action)}` : e.event));
 
 describe('fault scenarios in the simulator', () => {
@@ -105,6 +114,25 @@ describe('fault scenarios in the simulator', () => {
     // Event times are rounded to 10 ms and taken when the loop gets to them: half the gap proves the stagger.
     for (const gap of gaps) expect(gap).toBeGreaterThanOrEqual(0.05);
     expect(sim.supervisor.view().boards.every((b) => b.status === 'up')).toBe(true);
+  });
+});
+
+describe('disks in the simulator', () => {
+  it('logs a disk that turns failing within one SMART period, raises the alert page and stops using the disk', async () => {
+    const { sim, events } = await play(await loadScenario(fixture('disk-failing.json')));
+    const failing = events.find((e) => e.board === 2 && e.event === 'disk' && e.verdict === 'failing');
+    const fault = events.find((e) => e.board === 2 && e.event === 'fault')!;
+    expect(failing).toBeDefined();
+    expect(failing!.t - fault.t).toBeLessThanOrEqual(2 + 1); // one SMART period, plus a heartbeat or two
+    const view = sim.supervisor.view();
+    expect(disksFromView(view).find((d) => d.board === 2 && d.disk === 'sda')).toMatchObject({
+      verdict: 'failing',
+      mounted: false,
+    });
+    const alerts = panelInput(view, undefined, 'up').alerts;
+    expect(alerts).toContainEqual(expect.objectContaining({ kind: 'disk-failing', board: 2 }));
+    expect(events).toContainEqual(expect.objectContaining({ board: 3, event: 'disk-removed', disk: 'sda' }));
+    expect(events).toContainEqual(expect.objectContaining({ board: 4, event: 'disk-added', disk: 'sdb' }));
   });
 });
 

@@ -1,5 +1,8 @@
 import { spawn } from 'node:child_process';
 import { DirectoryRoot } from '../../../drivers/fileroot/file-root.js';
+import { existsSync } from 'node:fs';
+import { loadNativeIoctl } from '../../../drivers/native/addon.js';
+import { DevWatchdog } from '../../../drivers/watchdog/dev-watchdog.js';
 import { Agent } from '../../agent/agent.js';
 import { defaultChecks } from '../../agent/health.js';
 import { enrolBoard } from '../../auth/enrol.js';
@@ -19,6 +22,14 @@ export async function agentCommand(argv: string[]): Promise<number> {
   if (enrolment.enrolled)
     stderrLogger.info(`agent: board ${board} enrolled; key in ${config.auth.board_key}`);
   const a = config.agent;
+  // A board without a watchdog device still reports; one with it must be armed before the first heartbeat.
+  // On the manager the supervisor owns the watchdog: a device opens only once, and a hung supervisor must reset it.
+  const watchdog =
+    board !== 1 && existsSync(config.agent.watchdog)
+      ? new DevWatchdog(config.agent.watchdog, { ioctl: loadNativeIoctl() })
+      : undefined;
+  if (!watchdog && board !== 1)
+    stderrLogger.warn(`agent: no ${config.agent.watchdog}; running without a hardware watchdog`);
   const agent = new Agent({
     board,
     manager: { host: config.network.manager_address, port: config.network.heartbeat_port },
@@ -33,8 +44,16 @@ export async function agentCommand(argv: string[]): Promise<number> {
     }),
     reboot: () => spawn('reboot', { stdio: 'ignore', detached: true }).unref(),
     logger: stderrLogger,
+    // Armed at start, petted while healthy, disarmed by a clean stop (the magic close).
+    watchdog: watchdog && {
+      device: watchdog,
+      timeoutS: config.agent.watchdog_timeout_s,
+      disarmOnStop: true,
+    },
   });
   await agent.start();
+  if (watchdog?.refused) stderrLogger.warn(`agent: ${watchdog.path}: ${watchdog.refused}`);
+  if (watchdog) stderrLogger.info(`agent: ${watchdog.path} armed, ${watchdog.timeoutS} s`);
   stderrLogger.info(
     `agent: board ${board} reporting to ${config.network.manager_address}:${config.network.heartbeat_port}`,
   );

@@ -140,6 +140,9 @@ export async function simCommand(argv: string[]): Promise<number> {
       balancePollMs: 10_000,
     },
     stateFile: join(stateDir, 'state.json'),
+    ...(scenario?.disks
+      ? { disks: scenario.disks.map((d) => ({ board: d.board, disk: d.disk, report: d.smartctl })) }
+      : {}),
   });
   const started = performance.now();
   await sim.start();

@@ -1,15 +1,73 @@
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
+import { openOutputLine } from '../../../drivers/gpio/open.js';
+import type { LineSpec, OutputLine } from '../../../drivers/gpio/line.js';
 import { openI2cBus } from '../../../drivers/i2c/bus.js';
+import type { Logger } from '../../../drivers/logger.js';
+import { loadNativeIoctl } from '../../../drivers/native/addon.js';
+import { DevWatchdog } from '../../../drivers/watchdog/dev-watchdog.js';
 import { Ssd1306 } from '../../../drivers/ssd1306/driver.js';
 import { Panel, panelSettings } from '../../panel/panel.js';
-import { panelInputFromView } from '../../panel/panel-input.js';
 import { loadBoxSecret } from '../../auth/enrol.js';
 import { BoxKeys } from '../../auth/keys.js';
 import { JsonLinesEventLog } from '../../supervisor/event-log.js';
 import { supervisorSettings } from '../../supervisor/settings.js';
 import { Supervisor, type BoardLines } from '../../supervisor/supervisor.js';
+import type { Config } from '../../config/schema.js';
+import { DEFAULT_CONTROL_PATH } from '../../control/client.js';
+import { firmwareSources } from '../../control/firmware-sources.js';
+import { ControlServer } from '../../control/server.js';
+import { sshAttach } from '../../control/sources.js';
+import { panelInput, rewardFigures } from '../../panel/figures.js';
+import { rewardsServiceFromConfig } from '../../rewards/from-config.js';
+import type { RewardsService } from '../../rewards/service.js';
+import { HypervisorClient } from '../../skywire/hypervisor-client.js';
+import { SkycoinClient } from '../../skywire/skycoin-client.js';
 import { boardAddress, readRoleConfig, stderrLogger, untilStopped } from './device-common.js';
+
+type LineConfig = Config['gpio']['boards'][number]['power'];
+
+const toSpec = (c: LineConfig): LineSpec => ({
+  chip: c.chip,
+  offset: c.offset,
+  name: c.name,
+  activeLow: c.active_low,
+});
+
+/**
+ * Opens every configured power and reset line. A line already driven keeps its level (the boards that run
+ * stay running across a supervisor restart); a reset line nobody drives starts released. A line that cannot
+ * be opened is logged and left out: its board loses only the supervisor's hand on it.
+ */
+export async function openBoardLines(config: Config, logger: Logger): Promise<Map<number, BoardLines>> {
+  const lines = new Map<number, BoardLines>();
+  const open = async (c: LineConfig, initial?: 0 | 1): Promise<OutputLine | undefined> => {
+    try {
+      return await openOutputLine(toSpec(c), config.gpio.backend, initial);
+    } catch (err) {
+      logger.error(`gpio: ${(err as Error).message}`);
+      return undefined;
+    }
+  };
+  for (const [i, board] of config.gpio.boards.entries()) {
+    lines.set(i + 2, { power: await open(board.power), reset: await open(board.reset, 0) });
+  }
+  return lines;
+}
+
+/** The manager's own watchdog: nothing else can reset the manager, so a stalled loop must. */
+async function armOwnWatchdog(config: Config, logger: Logger): Promise<DevWatchdog | undefined> {
+  try {
+    const device = new DevWatchdog(config.supervisor.watchdog, { ioctl: loadNativeIoctl() });
+    await device.open(config.supervisor.watchdog_timeout_s);
+    if (device.refused) logger.warn(`watchdog: ${device.path}: ${device.refused}`);
+    logger.info(`watchdog: ${device.path} armed, ${device.timeoutS} s`);
+    return device;
+  } catch (err) {
+    logger.error(`watchdog: ${(err as Error).message}`);
+    return undefined;
+  }
+}
 
 /** `skyminer supervisor`: the manager's role on a real box. */
 export async function supervisorCommand(argv: string[]): Promise<number> {
@@ -22,7 +80,9 @@ export async function supervisorCommand(argv: string[]): Promise<number> {
     (m) => logger.warn(m),
     { maxBytes: config.supervisor.event_log_max_bytes, keep: config.supervisor.event_log_keep },
   );
-  const lines = new Map<number, BoardLines>();
+  const lines = await openBoardLines(config, logger);
+  // Armed before the loop starts; the supervisor pets it from its own tick, so a stalled loop resets the manager.
+  const watchdog = await armOwnWatchdog(config, logger);
   const supervisor = new Supervisor({
     ...supervisorSettings(config),
     lines,
@@ -30,10 +90,27 @@ export async function supervisorCommand(argv: string[]): Promise<number> {
     keyFor: keys.keyFor,
     boardAddress: (board) => ({ address: boardAddress(config, board), port: config.network.agent_port }),
     stateFile: join(config.supervisor.state_dir, 'state.json'),
+    ...(watchdog ? { watchdog: { device: watchdog, timeoutS: watchdog.timeoutS } } : {}),
     logger,
     events: events.sink,
   });
   await supervisor.start();
+
+  // Rewards figures from the hypervisor and a Skycoin node; either being away only marks the figures stale.
+  let rewards: RewardsService | undefined;
+  if (config.rewards.enabled) {
+    const timeoutMs = config.skywire.request_timeout_ms;
+    const hypervisor = new HypervisorClient({
+      url: config.skywire.hypervisor_url,
+      username: config.skywire.username,
+      password: config.skywire.password,
+      timeoutMs,
+    });
+    const skycoin = new SkycoinClient({ url: config.skywire.skycoin_url, timeoutMs });
+    rewards = rewardsServiceFromConfig(config, { hypervisor, skycoin, logger });
+    await rewards.load();
+    await rewards.start();
+  }
 
   // A missing or broken panel must not keep the supervisor from supervising.
   let panel: Panel | undefined;
@@ -42,7 +119,15 @@ export async function supervisorCommand(argv: string[]): Promise<number> {
       const bus = await openI2cBus(config.panel.i2c_bus);
       const settings = panelSettings(config.panel);
       const driver = new Ssd1306(bus, { ...settings.driver, logger });
-      panel = new Panel(driver, () => panelInputFromView(supervisor.view()), settings.panel);
+      const threshold = config.rewards.uptime_threshold_pct;
+      panel = new Panel(
+        driver,
+        () => {
+          const view = rewards?.view();
+          return panelInput(supervisor.view(), view && rewardFigures(view, threshold), 'unknown');
+        },
+        settings.panel,
+      );
       panel.start();
     } catch (err) {
       logger.warn(
@@ -50,12 +135,37 @@ export async function supervisorCommand(argv: string[]): Promise<number> {
       );
     }
   }
+
+  const control = new ControlServer(
+    supervisor,
+    {
+      ...firmwareSources({ view: () => supervisor.view(), panel, rewards: () => rewards }),
+      config: { show: () => config },
+      attach: sshAttach((n) => boardAddress(config, n)),
+    },
+    { path: DEFAULT_CONTROL_PATH, logger },
+  );
+  try {
+    await control.listen();
+  } catch (err) {
+    logger.error(
+      `control socket ${DEFAULT_CONTROL_PATH}: ${(err as Error).message}; the console cannot reach this supervisor`,
+    );
+  }
   logger.info(
     `supervisor: watching ${config.box.boards} boards, heartbeats on udp/${config.network.heartbeat_port}`,
   );
   await untilStopped();
+  await control.close();
+  await rewards?.stop();
   await supervisor.stop();
   await panel?.stop();
   await events.flush();
+  // Released lines keep their levels in the controller (sysfs exports and PL061-class chips alike).
+  for (const board of lines.values()) {
+    await board.power?.close();
+    await board.reset?.close();
+  }
+  await watchdog?.close(true);
   return 0;
 }
