@@ -67,7 +67,8 @@ export function rootSpaceCheck(minFreePercent: number, path = '/', stat: StatFs 
     name: 'root-fs',
     check: async () => {
       const s = await stat(path);
-      return s.blocks > 0 && (100 * s.bavail) / s.blocks >= minFreePercent;
+      // 0 switches the check off (a RAM root such as an initramfs reports no blocks at all).
+      return minFreePercent <= 0 || (s.blocks > 0 && (100 * s.bavail) / s.blocks >= minFreePercent);
     },
   };
 }

@@ -42,21 +42,19 @@ describe('the console in a terminal', () => {
     expect(c.text).not.toContain(PASSWORD); // a password is never echoed
   });
 
-  it('runs each read command and says what this box lacks', async () => {
+  it('runs each read command', async () => {
     const c = open();
     await c.login(PASSWORD);
-    expect(await c.run('status')).toBe(
-      'Skyminer: 8 boards · 8 up\nDisks: not available\nRewards: not available\n',
-    );
+    expect(await c.run('status')).toMatch(/^Skyminer: 8 boards · 8 up\nDisks: \d+ · .*\nRewards: .*\n$/);
     const boards = await c.run('boards');
     expect(boards.split('\n')[0]).toBe('BOARD  ROLE     STATUS  FOR  UPTIME  HEALTH');
     expect(boards).toMatch(/^ {4}8 {2}worker {3}up/m);
     const json = JSON.parse(await c.run('boards --json')) as { board: number }[];
     expect(json.map((b) => b.board)).toEqual([1, 2, 3, 4, 5, 6, 7, 8]);
     expect(await c.run('board 2')).toMatch(/^board 2 \(worker\): up for \d+s\n {2}uptime \d+s · health ok\n/);
-    expect(await c.run('disks')).toBe('error: disk data is not available on this box\n');
-    expect(await c.run('rewards')).toBe('error: rewards data is not available on this box\n');
-    expect(await c.run('panel')).toBe('error: the front panel is not available on this box\n');
+    expect(await c.run('disks')).toMatch(/^BOARD/);
+    expect(await c.run('rewards')).toMatch(/SKY/);
+    expect(await c.run('panel')).not.toMatch(/^error/);
     expect(await c.run('events --board 2')).toMatch(/board 2 {3}power-on\n.*board 2 {3}up {2}boot_id=/);
     expect(await c.run('config')).toContain('[box]\nboards = 8\n');
     expect(await c.run('help')).toContain(

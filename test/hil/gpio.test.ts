@@ -12,6 +12,11 @@ state_dir = "/tmp/skyminer"
 watchdog = "/dev/no-watchdog"
 [panel]
 enabled = false
+[rewards]
+enabled = false
+[auth]
+box_secret = "/tmp/box.key"
+board_key = "/tmp/board.key"
 [gpio]
 backend = "${backend}"
 [[gpio.boards]]
@@ -29,6 +34,7 @@ const CYCLE_OFF_MS = 1500;
 // stops the real supervisor command: that restart must leave every line exactly as it is (no event at all in
 // QEMU's view of the controller).
 const script = `
+echo ${'ab'.repeat(32)} > /tmp/box.key
 node dist/test/hil/guest/gpio-lines.js /etc/skyminer.toml ${RESET_PULSE_MS} ${CYCLE_OFF_MS} || exit 1
 echo "RIG-MARK supervisor-1"
 node dist/firmware/cli/main.js supervisor --config /etc/skyminer.toml 2>/tmp/supervisor.log &

@@ -11,11 +11,20 @@ manager_address = "127.0.0.1"
 [agent]
 watchdog = "/dev/watchdog"
 watchdog_timeout_s = ${TIMEOUT_S}
+# The guest runs no visor, and its root is an initramfs whose statfs reports no blocks: only the loop and memory
+# checks apply here, so the test measures the watchdog and not the guest's shape.
+visor_process = ""
+min_root_free_percent = 0
+event_loop_lag_ms = 3000
+[auth]
+box_secret = "/tmp/box.key"
+board_key = "/tmp/board.key"
 `;
 
 // Healthy agent for more than two timeouts, a clean stop, more than two timeouts without anyone petting,
 // then a second agent that stalls (SIGSTOP): the i6300ESB must take the machine down.
 const script = `
+echo ${'ab'.repeat(32)} > /tmp/box.key
 wd=/sys/class/watchdog/watchdog0
 start_agent() {
   node dist/firmware/cli/main.js agent --config /etc/skyminer.toml 2>/tmp/agent.log &

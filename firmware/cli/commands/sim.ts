@@ -5,6 +5,7 @@ import { parseArgs } from 'node:util';
 import { framebufferToPng } from '../../../drivers/ssd1306/framebuffer.js';
 import type { Logger } from '../../../drivers/logger.js';
 import { ConfigError, defaultConfig } from '../../config/load.js';
+import { firmwareSources } from '../../control/firmware-sources.js';
 import { startControl } from '../../control/start.js';
 import { allPages, parsePageName } from '../../panel/pages/index.js';
 import { JsonLinesEventLog } from '../../supervisor/event-log.js';
@@ -154,6 +155,11 @@ export async function simCommand(argv: string[]): Promise<number> {
         config,
         logger,
         consolePassword: values['console-password'],
+        sources: firmwareSources({
+          view: () => sim.supervisor.view(),
+          panel: sim.panel,
+          rewards: () => sim.rewards,
+        }),
       })
     : undefined;
 
