@@ -1,49 +1,14 @@
 /**
  * Optional data sources the control server serves beside the supervisor itself. Each belongs to another part
  * (disks, rewards, panel, config); when one is absent the matching command says that its data is not available.
- * The types repeat the JSON shapes those parts print, so that the console depends on the shapes, not the parts.
+ * The JSON shapes are those the parts themselves print, so `skyminer disks --json` reads the same everywhere.
  */
+import type { DiskReport } from '../disks/disk-report.js';
+import type { RewardsJson } from '../rewards/output.js';
 
+export type { BoardRewardsJson, BoxRewardsJson, RewardsJson } from '../rewards/output.js';
 /** One disk as `skyminer disks --json` prints it. */
-export interface DiskJson {
-  board: number;
-  disk: string;
-  model: string | null;
-  serial: string | null;
-  size_bytes: number;
-  verdict: 'ok' | 'warning' | 'failing' | 'unknown';
-  reasons: string[];
-  temperature_c: number | null;
-  mounted: boolean;
-  used_pct: number | null;
-}
-
-/** One board's reward standing; `rx_bps`/`tx_bps` are null until a rate is known. */
-export interface BoardRewardsJson {
-  board: number;
-  pk: string | null;
-  online: boolean;
-  uptime_today_pct: number;
-  on_track: boolean;
-  reasons: string[];
-  rx_bps: number | null;
-  tx_bps: number | null;
-}
-
-/** The box's rewards; the `_est` figures are estimates, the payout is daily. */
-export interface BoxRewardsJson {
-  sky_per_hour_est: number;
-  sky_per_day_est: number;
-  balance_sky: number | null;
-  coin_hours: number | null;
-  last_payout_sky: number | null;
-  stale: boolean;
-}
-
-export interface RewardsJson {
-  boards: BoardRewardsJson[];
-  box: BoxRewardsJson;
-}
+export type DiskJson = DiskReport;
 
 /** The front panel as the console drives it. */
 export interface PanelControl {

@@ -77,3 +77,26 @@ export class LoopbackServer {
     });
   }
 }
+
+/** What the emulated hypervisor and Skycoin node share: a LoopbackServer answered by `answer`. */
+export abstract class EmulatedHttpService {
+  private readonly http = new LoopbackServer((req, body) => this.answer(req, body));
+
+  protected abstract answer(req: IncomingMessage, body: string): Answer | null;
+
+  start(port = 0): Promise<void> {
+    return this.http.start(port);
+  }
+
+  stop(): Promise<void> {
+    return this.http.stop();
+  }
+
+  get url(): string {
+    return this.http.url;
+  }
+
+  set fault(f: ServerFault) {
+    this.http.fault = f;
+  }
+}

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
-import { LoopbackServer, type Answer, type ServerFault } from './emulated-http.js';
+import { EmulatedHttpService, type Answer } from './emulated-http.js';
 import type { EmulatedVisor } from './emulated-visor.js';
 
 export interface EmulatedHypervisorOptions {
@@ -16,8 +16,7 @@ export interface EmulatedHypervisorOptions {
  * /api/csrf, POST /api/login (X-CSRF-Token, sets swm-session), and behind login /api/visors,
  * /api/visors-summary, /api/visors/{pk}/summary|health|uptime|transports.
  */
-export class EmulatedHypervisor {
-  private readonly http: LoopbackServer;
+export class EmulatedHypervisor extends EmulatedHttpService {
   private readonly sessions = new Set<string>();
   private readonly csrfTokens = new Set<string>();
   private readonly username: string;
@@ -29,26 +28,14 @@ export class EmulatedHypervisor {
   readonly requests: string[] = [];
 
   constructor(private readonly options: EmulatedHypervisorOptions) {
+    super();
     this.username = options.username ?? 'admin';
     this.password = options.password ?? 'skywire';
     this.now = options.now ?? Date.now;
-    this.http = new LoopbackServer((req, body) => this.record(req, this.route(req, body)));
   }
 
-  start(port = 0): Promise<void> {
-    return this.http.start(port);
-  }
-
-  stop(): Promise<void> {
-    return this.http.stop();
-  }
-
-  get url(): string {
-    return this.http.url;
-  }
-
-  set fault(f: ServerFault) {
-    this.http.fault = f;
+  protected answer(req: IncomingMessage, body: string): Answer | null {
+    return this.record(req, this.route(req, body));
   }
 
   /** Drops every session, as when sessions expire or the hypervisor restarts. */

@@ -1,5 +1,5 @@
 import type { IncomingMessage } from 'node:http';
-import { LoopbackServer, type Answer, type ServerFault } from './emulated-http.js';
+import { EmulatedHttpService, type Answer } from './emulated-http.js';
 
 interface Amounts {
   coins: number;
@@ -7,29 +7,12 @@ interface Amounts {
 }
 
 /** A Skycoin node's `GET /api/v1/balance?addrs=A,B` on loopback, in the node's JSON shape (coins in droplets). */
-export class EmulatedSkycoinNode {
-  private readonly http: LoopbackServer;
+export class EmulatedSkycoinNode extends EmulatedHttpService {
   private readonly balances = new Map<string, Amounts>();
   readonly requests: string[] = [];
 
-  constructor() {
-    this.http = new LoopbackServer((req) => this.route(req));
-  }
-
-  start(port = 0): Promise<void> {
-    return this.http.start(port);
-  }
-
-  stop(): Promise<void> {
-    return this.http.stop();
-  }
-
-  get url(): string {
-    return this.http.url;
-  }
-
-  set fault(f: ServerFault) {
-    this.http.fault = f;
+  protected answer(req: IncomingMessage): Answer | null {
+    return this.route(req);
   }
 
   /** Adds coins (droplets) and coin hours to an address, as a confirmed incoming transaction does. */

@@ -160,14 +160,7 @@ export class Supervisor implements SupervisorOperator {
   }
 
   async stop(): Promise<void> {
-    this.stopped = true;
-    if (this.tickTimer) clearInterval(this.tickTimer);
-    this.tickTimer = null;
-    for (const timer of this.timers) clearTimeout(timer);
-    this.timers.clear();
-    const net = this.net;
-    this.net = null;
-    await net?.close();
+    await this.quiesce();
     await Promise.all(this.lineChains.values());
     if (this.options.stateFile) {
       await this.saving;
@@ -182,6 +175,12 @@ export class Supervisor implements SupervisorOperator {
    * The simulator's power-loss fault and manager watchdog use it.
    */
   async halt(): Promise<void> {
+    await this.quiesce();
+    await this.saving;
+  }
+
+  /** No more ticks, timers or datagrams; what stop() and halt() share. */
+  private async quiesce(): Promise<void> {
     this.stopped = true;
     if (this.tickTimer) clearInterval(this.tickTimer);
     this.tickTimer = null;
@@ -190,7 +189,6 @@ export class Supervisor implements SupervisorOperator {
     const net = this.net;
     this.net = null;
     await net?.close();
-    await this.saving;
   }
 
   /** Calls `listener` after any board's state changed. */

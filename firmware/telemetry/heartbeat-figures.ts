@@ -9,18 +9,17 @@ const MAX_DISKS = 4;
  * per-disk-I/O detail, and one report per disk with its first reasons. Kept small so that a heartbeat stays one
  * datagram well under the protocol's limit, whatever the board reports.
  */
-export interface HeartbeatFigures {
-  [key: string]: unknown;
-  uptime_s: number | null;
-  cpu_pct: number | null;
-  load1: number | null;
-  mem_used_bytes: number | null;
-  mem_total_bytes: number | null;
-  temp_c: number | null;
-  net_rx_bps: number | null;
-  net_tx_bps: number | null;
-  disks: Omit<DiskReport, 'board'>[];
-}
+export type HeartbeatFigures = Pick<
+  TelemetrySummary,
+  | 'uptime_s'
+  | 'cpu_pct'
+  | 'load1'
+  | 'mem_used_bytes'
+  | 'mem_total_bytes'
+  | 'temp_c'
+  | 'net_rx_bps'
+  | 'net_tx_bps'
+> & { [key: string]: unknown; disks: Omit<DiskReport, 'board'>[] };
 
 export function heartbeatFigures(
   summary: TelemetrySummary | undefined,
