@@ -9,9 +9,7 @@ import {
   takeControlOption,
 } from '../console/cli.js';
 import { helpText } from '../console/commands.js';
-import { agentCommand } from './commands/agent.js';
-import { simCommand, SIM_USAGE } from './commands/sim.js';
-import { supervisorCommand } from './commands/supervisor.js';
+import { SIM_USAGE } from './commands/sim-usage.js';
 import { UsageError } from './usage-error.js';
 
 const USAGE = `usage: skyminer <command> [options]
@@ -43,12 +41,13 @@ async function main(args: string[]): Promise<number> {
   switch (command) {
     case 'console':
       return consoleCommand(rest, control.control);
+    // The roles load only their own modules: a console command on a board is not kept waiting for the simulator.
     case 'sim':
-      return simCommand(rest);
+      return (await import('./commands/sim.js')).simCommand(rest);
     case 'supervisor':
-      return supervisorCommand(rest);
+      return (await import('./commands/supervisor.js')).supervisorCommand(rest);
     case 'agent':
-      return agentCommand(rest);
+      return (await import('./commands/agent.js')).agentCommand(rest);
     case undefined:
     case 'help':
     case '--help':

@@ -15,12 +15,6 @@ import { simLedgerPath } from '../../sim/skywire-sim.js';
 import { renderScreen } from '../../sim/terminal.js';
 import { intOption, numberOption, UsageError } from '../usage-error.js';
 
-export const SIM_USAGE = `usage: skyminer sim [--boards N] [--boot-ms MS] [--power-gap-ms MS] [--headless]
-                    [--duration SECONDS] [--snapshot FILE.png] [--snapshot-scale N] [--page NAME]
-                    [--i2c-trace FILE] [--events FILE.jsonl] [--scenario FILE.json]
-                    [--hypervisor-url URL] [--skycoin-url URL] [--state-dir DIR]
-                    [--control PATH] [--console-password PW]`;
-
 /** `skyminer sim`: the whole box on emulated hardware, drawn live in the terminal or run headless. */
 export async function simCommand(argv: string[]): Promise<number> {
   const { values } = parseArgs({
