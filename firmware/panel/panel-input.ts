@@ -1,4 +1,5 @@
 import type { BoxView } from '../supervisor/view.js';
+import type { UplinkState } from '../telemetry/uplink.js';
 import { alertsFrom } from './alerts.js';
 
 /** A figure that may be an estimate (a per-hour share of a daily payout): the panel marks estimates as such. */
@@ -44,7 +45,7 @@ export interface RewardFigures {
   ageS: number;
 }
 
-export type UplinkState = 'up' | 'down' | 'unknown';
+export type { UplinkState };
 
 export type PanelAlertKind =
   'board-failed' | 'board-quarantined' | 'disk-failing' | 'disk-hot' | 'uplink-down';

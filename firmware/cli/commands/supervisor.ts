@@ -1,5 +1,6 @@
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
+import { DirectoryRoot } from '../../../drivers/fileroot/file-root.js';
 import { openOutputLine } from '../../../drivers/gpio/open.js';
 import type { LineSpec, OutputLine } from '../../../drivers/gpio/line.js';
 import { openI2cBus } from '../../../drivers/i2c/bus.js';
@@ -23,6 +24,7 @@ import { rewardsServiceFromConfig } from '../../rewards/from-config.js';
 import type { RewardsService } from '../../rewards/service.js';
 import { HypervisorClient } from '../../skywire/hypervisor-client.js';
 import { SkycoinClient } from '../../skywire/skycoin-client.js';
+import { UplinkMonitor } from '../../telemetry/uplink.js';
 import { boardAddress, readRoleConfig, stderrLogger, untilStopped } from './device-common.js';
 
 type LineConfig = Config['gpio']['boards'][number]['power'];
@@ -114,21 +116,25 @@ export async function supervisorCommand(argv: string[]): Promise<number> {
 
   // A missing or broken panel must not keep the supervisor from supervising.
   let panel: Panel | undefined;
+  let uplink: UplinkMonitor | undefined;
   if (config.panel.enabled) {
     try {
       const bus = await openI2cBus(config.panel.i2c_bus);
       const settings = panelSettings(config.panel);
       const driver = new Ssd1306(bus, { ...settings.driver, logger });
       const threshold = config.rewards.uptime_threshold_pct;
+      const monitor = new UplinkMonitor(new DirectoryRoot('/'), { logger });
+      uplink = monitor;
       panel = new Panel(
         driver,
         () => {
           const view = rewards?.view();
-          return panelInput(supervisor.view(), view && rewardFigures(view, threshold), 'unknown');
+          return panelInput(supervisor.view(), view && rewardFigures(view, threshold), monitor.state);
         },
         settings.panel,
       );
       panel.start();
+      monitor.start();
     } catch (err) {
       logger.warn(
         `panel: /dev/i2c-${config.panel.i2c_bus} unavailable (${(err as Error).message}); running without it`,
@@ -159,6 +165,7 @@ export async function supervisorCommand(argv: string[]): Promise<number> {
   await control.close();
   await rewards?.stop();
   await supervisor.stop();
+  uplink?.stop();
   await panel?.stop();
   await events.flush();
   // Released lines keep their levels in the controller (sysfs exports and PL061-class chips alike).
