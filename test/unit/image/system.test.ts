@@ -1,0 +1,60 @@
+import { describe, expect, it } from 'vitest';
+import { parseConfigText } from '../../../firmware/config/load.js';
+import { loadProfile } from '../../../images/profile/load.js';
+import {
+  bakedConfigText,
+  checkPasswordHash,
+  checkSshKey,
+  imageRelease,
+  runlevels,
+} from '../../../images/stages/system.js';
+
+describe('baked system files', () => {
+  it('refuses a plain password where a crypt hash is expected', () => {
+    expect(() => checkPasswordHash('hunter2')).toThrow('--password-hash: expected a crypt(3) hash');
+    expect(checkPasswordHash('$6$salt$abcdefABCDEF./0123')).toBe('$6$salt$abcdefABCDEF./0123');
+    expect(() => checkPasswordHash('$6$salt$abc:def')).toThrow('--password-hash');
+  });
+
+  it('accepts one OpenSSH public key line and refuses anything else', () => {
+    expect(checkSshKey('ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIB owner@laptop\n')).toBe(
+      'ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIB owner@laptop',
+    );
+    expect(() => checkSshKey('-----BEGIN OPENSSH PRIVATE KEY-----')).toThrow(
+      '--ssh-key: expected one OpenSSH public key line',
+    );
+  });
+
+  it('bakes a device config the firmware reads, [box] first so the first boot can add the slot', async () => {
+    const p = await loadProfile('pine64-sopine');
+    const text = bakedConfigText(p);
+    expect(text.split('\n').find((l) => l.startsWith('['))).toBe('[box]');
+    const withSlot = text.replace(/^\[box\]$/m, '[box]\nslot = 3');
+    const c = parseConfigText(withSlot, 'skyminer.conf');
+    expect(c.box.slot).toBe(3);
+    expect(c.box.boards).toBe(8);
+    expect(c.gpio.boards).toHaveLength(7);
+  });
+
+  it('records what the scripts on the device need to know in image-release', async () => {
+    const p = await loadProfile('qemu-virt-arm64');
+    const text = imageRelease({
+      profile: p,
+      init: 'busybox',
+      firmwareVersion: '1.2.3',
+      sshKeys: [],
+      hasConsole: false,
+      overlayDir: '',
+    });
+    expect(text).toBe(
+      'PROFILE=qemu-virt-arm64\nARCH=aarch64\nFIRMWARE_VERSION=1.2.3\nCONSOLE=ttyAMA0\nBAUD=115200\nWATCHDOG_MODULE=i6300esb\nWATCHDOG_TIMEOUT=10\nSKYMINER_CONSOLE=no\n',
+    );
+  });
+
+  it('enables the supervisor and the agent in the default runlevel of both init systems', () => {
+    for (const init of ['busybox', 'openrc'] as const) {
+      expect(runlevels(init).default).toEqual(['skyminer-agent', 'skyminer-supervisor']);
+      expect(runlevels(init).boot).toContain('skyminer-firstboot');
+    }
+  });
+});
