@@ -1,6 +1,6 @@
 // `skyminer-image build`: one profile to a card image, its compressed copy, SHA256SUMS and a manifest.
 import { createHash } from 'node:crypto';
-import { copyFile, mkdir, readFile, rename, stat, writeFile } from 'node:fs/promises';
+import { copyFile, mkdir, mkdtemp, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { extlinuxConf, kernelCmdline } from './layout/boot-config.js';
@@ -133,8 +133,11 @@ export async function buildImage(o: BuildOptions): Promise<BuildResult> {
     epoch,
   );
 
-  const work = join(o.cacheDir, 'work', profile.name);
-  const bootDir = join(o.cacheDir, 'work', `${profile.name}-boot`);
+  // Scratch space of this build only, so that two builds (of one profile or two) never share it.
+  await mkdir(join(o.cacheDir, 'work'), { recursive: true });
+  const scratch = await mkdtemp(join(o.cacheDir, 'work', `${profile.name}-`));
+  const work = join(scratch, 'image');
+  const bootDir = join(scratch, 'boot');
   await mkdir(bootDir, { recursive: true });
   await writeFile(join(bootDir, 'initramfs'), initramfs);
   await copyFile(k.image, join(bootDir, 'vmlinuz'));
@@ -180,7 +183,7 @@ export async function buildImage(o: BuildOptions): Promise<BuildResult> {
   await mkdir(o.outDir, { recursive: true });
   const stem = `skyminer-${fw.version}-${profile.name}`;
   const image = join(o.outDir, `${stem}.img`);
-  const tmpImage = `${image}.tmp`;
+  const tmpImage = `${image}.${process.pid}.tmp`;
   const result = await assembleImage({
     out: tmpImage,
     workDir: work,
@@ -194,6 +197,7 @@ export async function buildImage(o: BuildOptions): Promise<BuildResult> {
     ...(bootloader ? { bootloader: bootloader.parts } : {}),
   });
   await rename(tmpImage, image);
+  await rm(scratch, { recursive: true, force: true });
   const sha256 = await sha256File(image);
   const sizeBytes = (await stat(image)).size;
   const sums = [`${sha256}  ${stem}.img`];

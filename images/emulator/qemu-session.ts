@@ -153,13 +153,22 @@ export class QemuSession {
     this.child.stdin!.write(text);
   }
 
-  /** Runs a shell command at the logged-in prompt and returns what it printed. */
+  /**
+   * Turns the logged-in shell into a plain command channel: no echo and no prompt, so that what a command
+   * prints is all that arrives between sending it and its end marker.
+   */
+  async quietShell(timeoutMs = 10_000): Promise<void> {
+    const tag = `@@${Math.random().toString(36).slice(2, 8)}`;
+    this.send(`stty -echo; PS1=''; PS2=''; echo ${tag}-$((6*7))\n`);
+    await this.expect(new RegExp(`${tag}-42\\r?\\n`), timeoutMs);
+  }
+
+  /** Runs a command in a shell made quiet by quietShell() and returns what it printed. */
   async shell(command: string, timeoutMs = 20_000): Promise<string> {
     const tag = `@@${Math.random().toString(36).slice(2, 8)}`;
-    // The terminal echoes the command line: the marker printed is 42, the echoed one $((6*7)).
     this.send(`${command}; echo ${tag}-$((6*7))\n`);
-    const m = await this.expect(new RegExp(`\\n([\\s\\S]*?)${tag}-42`), timeoutMs);
-    return m[1]!.replace(/\r/g, '');
+    const m = await this.expect(new RegExp(`([\\s\\S]*?)${tag}-42\\r?\\n`), timeoutMs);
+    return m[1]!.replace(/\x1b\[[0-9;?]*[A-Za-z]/g, '').replace(/\r/g, '');
   }
 
   /** Resolves with the exit, or undefined if QEMU is still running after the timeout. */

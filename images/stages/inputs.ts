@@ -141,10 +141,16 @@ export async function unpackInput(
       : createHash('sha256').update(input.integrity).digest('hex').slice(0, 16);
   const dest = join(cacheDir, 'unpacked', `${key}-${id}`);
   if (await exists(join(dest, '.complete'))) return dest;
+  // Unpacked beside and renamed into place, so a concurrent build sees either nothing or the whole tree.
+  await mkdir(join(cacheDir, 'unpacked'), { recursive: true });
+  const tmp = await mkdtemp(`${dest}.tmp-`);
+  if (input.kind === 'deb') await run('dpkg-deb', ['-x', file, tmp]);
+  else await run('tar', ['-xzf', file, '-C', tmp, '--no-same-owner']);
+  await writeFile(join(tmp, '.complete'), '');
   await rm(dest, { recursive: true, force: true });
-  await mkdir(dest, { recursive: true });
-  if (input.kind === 'deb') await run('dpkg-deb', ['-x', file, dest]);
-  else await run('tar', ['-xzf', file, '-C', dest, '--no-same-owner']);
-  await writeFile(join(dest, '.complete'), '');
+  await rename(tmp, dest).catch(async (err: NodeJS.ErrnoException) => {
+    if (!(await exists(join(dest, '.complete')))) throw err;
+    await rm(tmp, { recursive: true, force: true });
+  });
   return dest;
 }
