@@ -207,10 +207,11 @@ export async function buildImage(o: BuildOptions): Promise<BuildResult> {
   if (o.compress !== false) {
     log('compressing (xz)');
     compressed = `${image}.xz`;
-    // A fixed block size makes the multi-threaded output the same whatever the number of threads.
+    // A fixed block size makes the multi-threaded output the same whatever the number of threads. Preset 3: on
+    // this image about a minute of CPU against three for -6, for a file about a tenth larger.
     await run('sh', [
       '-c',
-      'xz -6 -T2 --block-size=16MiB -c "$1" > "$2.tmp" && mv "$2.tmp" "$2"',
+      'xz -3 -T2 --block-size=16MiB -c "$1" > "$2.tmp" && mv "$2.tmp" "$2"',
       'xz',
       image,
       compressed,
