@@ -172,3 +172,51 @@ describe(`${PROFILE} image`, () => {
     }
   });
 });
+
+// The 32-bit machine, after the 64-bit one (one QEMU at a time): Debian's armmp kernel has no i6300esb driver,
+// so the kernel's softdog is the watchdog, and its reset ends QEMU (-no-reboot).
+describe('qemu-virt-armv7 image booted in QEMU (virt, TCG, softdog)', () => {
+  let image: string;
+  let vm: QemuSession;
+  beforeAll(async () => {
+    const r = await buildImage({
+      profile: 'qemu-virt-armv7',
+      repo,
+      outDir: await mkdtemp(join(tmpdir(), 'image-armv7-')),
+      cacheDir: join(repo, '.cache', 'images'),
+      passwordHash: HASH,
+      compress: false,
+      epoch: 1_700_000_000,
+    });
+    image = r.image;
+  }, 900_000);
+  afterAll(async () => {
+    await vm?.stop();
+  });
+
+  it('shows the banner and login prompt, and starts the supervisor and the agent', async () => {
+    vm = await QemuSession.start({ image, arch: 'armv7', extraAppend: 'skyminer.slot=1' });
+    await vm.expect(/Skyminer firmware 0\.1\.0 \(qemu-virt-armv7\)\r?\n/, 120_000);
+    await vm.expect(/board: slot 1, role manager; supervisor: running\r?\n/, 5_000);
+    await vm.expect(/skyminer-1 login: $/m, 30_000);
+    vm.send('root\n');
+    await vm.expect(/Password: /, 10_000);
+    vm.send(`${PASSWORD}\n`);
+    await vm.expect(/skyminer-1:~# /, 20_000);
+    await vm.quietShell();
+    expect((await vm.shell('uname -m')).trim()).toBe('armv7l');
+    const procs = await vm.shell(
+      'for s in supervisor agent; do tr "\\0" " " < /proc/$(cat /run/skyminer/skyminer-$s.pid)/cmdline; echo; done',
+    );
+    expect(procs).toContain('/usr/bin/node /usr/lib/skyminer/firmware/cli/main.js supervisor');
+    expect(procs).toContain('/usr/bin/node /usr/lib/skyminer/firmware/cli/main.js agent');
+  }, 200_000);
+
+  it('is reset by the softdog watchdog once nothing pets it', async () => {
+    const held = await vm.shell('watchdog -T 5 -t 1 /dev/watchdog && sleep 7 && pidof watchdog');
+    expect(held.trim()).toMatch(/^\d+$/);
+    vm.send('kill -STOP $(pidof watchdog)\n');
+    const exit = await vm.waitExit(40_000);
+    expect(exit).toBeDefined();
+  }, 90_000);
+});
