@@ -147,6 +147,11 @@ export async function unpackInput(
   if (input.kind === 'deb') await run('dpkg-deb', ['-x', file, tmp]);
   else await run('tar', ['-xzf', file, '-C', tmp, '--no-same-owner']);
   await writeFile(join(tmp, '.complete'), '');
+  if (await exists(join(dest, '.complete'))) {
+    // Another build unpacked the same input meanwhile: use theirs.
+    await rm(tmp, { recursive: true, force: true });
+    return dest;
+  }
   await rm(dest, { recursive: true, force: true });
   await rename(tmp, dest).catch(async (err: NodeJS.ErrnoException) => {
     if (!(await exists(join(dest, '.complete')))) throw err;
