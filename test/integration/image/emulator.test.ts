@@ -139,6 +139,11 @@ describe(`${PROFILE} image`, () => {
       );
       expect(log).toMatch(/skyminer-supervisor.*supervisor: watching 4 boards/);
       expect(log).toMatch(/skyminer-agent.*agent: board 1 reporting to 192\.168\.0\.2:7700/);
+      // First boot: a board id and a key of its own (readable by root only), the hostname from the slot.
+      const identity = await vm.shell(
+        'cat /var/lib/skyminer/board-id; echo; ls -l /var/lib/skyminer/board.key; hostname',
+      );
+      expect(identity).toMatch(/^[0-9a-f]{32}\n-rw------- +1 root +root +64 .*board\.key\nskyminer-1\n$/);
       const conf = await vm.shell('cat /etc/skyminer/skyminer.conf');
       expect(conf).toMatch(/\[box\]\nslot = 1\nboards = 4/);
     }, 150_000);
