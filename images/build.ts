@@ -16,9 +16,9 @@ import { indexModules, modulesDep, resolveModules } from './rootfs/modules.js';
 import type { PackageRecord } from './rootfs/source.js';
 import { StagingTree } from './rootfs/staging.js';
 import { resolveBootloader } from './stages/bootloader.js';
-import { stageFirmware, targetNodeModules } from './stages/firmware.js';
+import { stageFirmware, targetNativeAddon, targetNodeModules } from './stages/firmware.js';
 import { loadLock, sha256File, type Input } from './stages/inputs.js';
-import { checkPasswordHash, checkSshKey, stageSystem } from './stages/system.js';
+import { checkConsolePasswordHash, checkPasswordHash, checkSshKey, stageSystem } from './stages/system.js';
 
 export interface BuildOptions {
   profile: string;
@@ -28,6 +28,8 @@ export interface BuildOptions {
   cacheDir: string;
   bootloader?: string;
   passwordHash?: string;
+  /** The console's password as `hashPassword` stores it; absent: the console stays locked (`!`). */
+  consolePasswordHash?: string;
   sshKeys?: string[];
   /** Write the .img.xz copy (the boot test skips it to save time). */
   compress?: boolean;
@@ -90,6 +92,8 @@ export async function buildImage(o: BuildOptions): Promise<BuildResult> {
   const profile = await loadProfile(o.profile);
   const passwordHash = o.passwordHash === undefined ? undefined : checkPasswordHash(o.passwordHash);
   const sshKeys = (o.sshKeys ?? []).map(checkSshKey);
+  const consolePasswordHash =
+    o.consolePasswordHash === undefined ? undefined : checkConsolePasswordHash(o.consolePasswordHash);
   const lock = await loadLock(join(o.repo, 'images', 'inputs.lock.json'));
   const ctx = { profile, lock, cacheDir: o.cacheDir, log };
   const bootloader = await resolveBootloader(profile, {
@@ -106,12 +110,14 @@ export async function buildImage(o: BuildOptions): Promise<BuildResult> {
 
   log('firmware and native addons');
   const nodeModules = await targetNodeModules(o.repo, profile, base.libc, o.cacheDir, log);
-  const fw = await stageFirmware(tree, o.repo, nodeModules);
+  const nativeAddon = await targetNativeAddon(o.repo, profile, o.cacheDir, log);
+  const fw = await stageFirmware(tree, o.repo, nodeModules, nativeAddon);
   await stageSystem(tree, {
     profile,
     init: base.init,
     firmwareVersion: fw.version,
     ...(passwordHash ? { passwordHash } : {}),
+    ...(consolePasswordHash ? { consolePasswordHash } : {}),
     sshKeys,
     hasConsole: fw.hasConsole,
     overlayDir: join(o.repo, 'images', 'overlay'),

@@ -13,6 +13,8 @@ export interface RootSummary extends Ext4Summary {
   services: Record<string, string[]>;
   /** "locked", "set" or "missing" (no entry). */
   rootPassword: 'locked' | 'set' | 'missing';
+  /** The skyminer console's password file: `!` locked, a hash set, absent missing (the console asks for one). */
+  consolePassword: 'locked' | 'set' | 'missing';
   sshKeys: number;
 }
 
@@ -56,6 +58,9 @@ export async function readRootSummary(image: string, offset: number): Promise<Ro
   const rootLine = (await cat('/etc/shadow')).split('\n').find((l) => l.startsWith('root:'));
   const hash = rootLine?.split(':')[1];
   const rootPassword = hash === undefined ? 'missing' : hash === '' || /^[!*]/.test(hash) ? 'locked' : 'set';
+  const consoleLine = (await cat('/var/lib/skyminer/console-password')).split('\n')[0]!.trim();
+  const consolePassword =
+    consoleLine === '' ? 'missing' : consoleLine.startsWith('scrypt$') ? 'set' : 'locked';
   const keys = (await cat('/root/.ssh/authorized_keys'))
     .split('\n')
     .filter((l) => /^\s*(ssh|ecdsa|sk-)/.test(l));
@@ -65,6 +70,7 @@ export async function readRootSummary(image: string, offset: number): Promise<Ro
     ...(profile ? { profile } : {}),
     services,
     rootPassword,
+    consolePassword,
     sshKeys: keys.length,
   };
 }
@@ -129,7 +135,7 @@ export function formatInspect(r: InspectReport): string {
   for (const [level, list] of Object.entries(s.services))
     out.push(`  services (${level}): ${list.join(', ') || '-'}`);
   out.push(
-    `  root password: ${s.rootPassword === 'locked' ? 'none (console locked until set)' : s.rootPassword}; ssh keys: ${s.sshKeys}`,
+    `  root password: ${s.rootPassword === 'locked' ? 'none' : s.rootPassword}; console password: ${s.consolePassword === 'locked' ? 'none (console locked until set)' : s.consolePassword}; ssh keys: ${s.sshKeys}`,
   );
   return out.join('\n') + '\n';
 }

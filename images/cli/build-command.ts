@@ -4,7 +4,8 @@ import { buildImage, repoRoot } from '../build.js';
 import type { CommandIo } from './skyminer-image.js';
 
 export const BUILD_USAGE = `usage: skyminer-image build BOARD [--out DIR] [--cache DIR] [--bootloader FILE]
-                            [--password-hash HASH] [--ssh-key KEY]... [--no-compress]`;
+                            [--password-hash HASH] [--console-password-hash HASH] [--ssh-key KEY]...
+                            [--no-compress]`;
 
 /** One line per known failure (bad profile, missing bootloader or tool, unreachable input); 1 as exit code. */
 export async function buildCommand(args: string[], io: CommandIo): Promise<number> {
@@ -19,6 +20,7 @@ export async function buildCommand(args: string[], io: CommandIo): Promise<numbe
         cache: { type: 'string' },
         bootloader: { type: 'string' },
         'password-hash': { type: 'string' },
+        'console-password-hash': { type: 'string' },
         'ssh-key': { type: 'string', multiple: true },
         'no-compress': { type: 'boolean' },
       },
@@ -41,6 +43,7 @@ export async function buildCommand(args: string[], io: CommandIo): Promise<numbe
       cacheDir: v.cache ?? join(repo, '.cache', 'images'),
       ...(v.bootloader ? { bootloader: v.bootloader } : {}),
       ...(v['password-hash'] ? { passwordHash: v['password-hash'] } : {}),
+      ...(v['console-password-hash'] ? { consolePasswordHash: v['console-password-hash'] } : {}),
       sshKeys: v['ssh-key'] ?? [],
       compress: !v['no-compress'],
       log: (m) => io.err(`skyminer-image: ${m}\n`),

@@ -1,7 +1,7 @@
 // The firmware in the image: the compiled JavaScript, the production node_modules, and the native addons
 // (i2c-bus, epoll for onoff, node-pty) cross-built for the target with Debian's cross compilers and node-gyp.
 import { createHash } from 'node:crypto';
-import { access, copyFile, mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { access, copyFile, mkdir, open, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { run } from '../layout/tools.js';
 import type { Profile } from '../profile/schema.js';
@@ -82,48 +82,79 @@ export async function targetNodeModules(
     cwd: dir,
     env: { HOME: process.env.HOME ?? '/root' },
   });
-  const cross = CROSS[profile.arch];
-  const gyp = await nodeGyp();
-  const nodedir = await nodeDir();
   for (const addon of NATIVE_ADDONS) {
     const at = join(dir, 'node_modules', addon);
     if (!(await exists(at))) continue;
-    log(`cross-building ${addon} for ${cross.triple}`);
+    log(`cross-building ${addon} for ${CROSS[profile.arch].triple}`);
     await rm(join(at, 'prebuilds'), { recursive: true, force: true });
-    const flags = `-ffile-prefix-map=${dir}=/usr/lib/skyminer`;
-    await run(process.execPath, [gyp, 'rebuild', `--arch=${cross.gypArch}`, `--nodedir=${nodedir}`], {
-      cwd: at,
-      env: {
-        HOME: process.env.HOME ?? '/root',
-        CC: `${cross.triple}-gcc`,
-        CXX: `${cross.triple}-g++`,
-        LINK: `${cross.triple}-g++`,
-        AR: `${cross.triple}-ar`,
-        CFLAGS: flags,
-        CXXFLAGS: flags,
-        SOURCE_DATE_EPOCH: '0',
-      },
-    }).catch((err: Error) => {
-      throw new FirmwareError(
-        `cross-building ${addon} for ${cross.triple} failed (Debian package g++-${cross.triple}; make image installs it): ${err.message}`,
-      );
-    });
-    const release = join(at, 'build', 'Release');
-    for (const f of (await readdir(release)).filter((n) => n.endsWith('.node'))) {
-      const head = Buffer.alloc(20);
-      const fh = await import('node:fs/promises').then((m) => m.open(join(release, f)));
-      await fh.read(head, 0, 20, 0);
-      await fh.close();
-      const m = elfMachine(head);
-      if (m !== cross.elfMachine)
-        throw new FirmwareError(
-          `${addon}/build/Release/${f} was built for ELF machine 0x${(m ?? 0).toString(16)}, not ${profile.arch}`,
-        );
-      await run(`${cross.triple}-strip`, ['--strip-unneeded', join(release, f)]);
-    }
+    await crossBuild(at, addon, dir, profile);
   }
   await writeFile(join(dir, '.complete'), '');
   return join(dir, 'node_modules');
+}
+
+/** Builds the node-gyp addon in `at` for the profile's target, strips it and checks its ELF machine. */
+async function crossBuild(at: string, addon: string, prefix: string, profile: Profile): Promise<void> {
+  const cross = CROSS[profile.arch];
+  const gyp = await nodeGyp();
+  const nodedir = await nodeDir();
+  const flags = `-ffile-prefix-map=${prefix}=/usr/lib/skyminer`;
+  await run(process.execPath, [gyp, 'rebuild', `--arch=${cross.gypArch}`, `--nodedir=${nodedir}`], {
+    cwd: at,
+    env: {
+      HOME: process.env.HOME ?? '/root',
+      CC: `${cross.triple}-gcc`,
+      CXX: `${cross.triple}-g++`,
+      LINK: `${cross.triple}-g++`,
+      AR: `${cross.triple}-ar`,
+      CFLAGS: flags,
+      CXXFLAGS: flags,
+      SOURCE_DATE_EPOCH: '0',
+    },
+  }).catch((err: Error) => {
+    throw new FirmwareError(
+      `cross-building ${addon} for ${cross.triple} failed (Debian package g++-${cross.triple}; make image installs it): ${err.message}`,
+    );
+  });
+  const release = join(at, 'build', 'Release');
+  for (const f of (await readdir(release)).filter((n) => n.endsWith('.node'))) {
+    const head = Buffer.alloc(20);
+    const fh = await open(join(release, f));
+    await fh.read(head, 0, 20, 0);
+    await fh.close();
+    const m = elfMachine(head);
+    if (m !== cross.elfMachine)
+      throw new FirmwareError(
+        `${addon}/build/Release/${f} was built for ELF machine 0x${(m ?? 0).toString(16)}, not ${profile.arch}`,
+      );
+    await run(`${cross.triple}-strip`, ['--strip-unneeded', join(release, f)]);
+  }
+}
+
+/**
+ * The firmware's own addon (drivers/native: the GPIO and watchdog ioctls) for the target, cached by its sources.
+ * Returns the built `.node` file.
+ */
+export async function targetNativeAddon(
+  repo: string,
+  profile: Profile,
+  cacheDir: string,
+  log: (m: string) => void,
+): Promise<string> {
+  const src = join(repo, 'drivers', 'native');
+  const files = ['binding.gyp', 'ioctl.c'];
+  const h = createHash('sha256').update(profile.arch);
+  for (const f of files) h.update(f).update(await readFile(join(src, f)));
+  const dir = join(cacheDir, `native-${profile.arch}-${h.digest('hex').slice(0, 16)}`);
+  const built = join(dir, 'build', 'Release', 'skyminer_native.node');
+  if (await exists(join(dir, '.complete'))) return built;
+  await rm(dir, { recursive: true, force: true });
+  await mkdir(dir, { recursive: true });
+  for (const f of files) await copyFile(join(src, f), join(dir, f));
+  log(`cross-building the firmware's native addon for ${CROSS[profile.arch].triple}`);
+  await crossBuild(dir, 'drivers/native', dir, profile);
+  await writeFile(join(dir, '.complete'), '');
+  return built;
 }
 
 /** Files of node_modules the device needs: no addon sources, build leftovers, headers-only packages or docs. */
@@ -165,6 +196,7 @@ export async function stageFirmware(
   tree: StagingTree,
   repo: string,
   nodeModules: string,
+  nativeAddon: string,
 ): Promise<FirmwareFacts> {
   const pkg = JSON.parse(await readFile(join(repo, 'package.json'), 'utf8')) as {
     name: string;
@@ -182,6 +214,12 @@ export async function stageFirmware(
     await stageHostDir(tree, join(dist, part), `${base}/${part}`, (rel) => rel.endsWith('.map'));
   }
   await stageHostDir(tree, nodeModules, `${base}/node_modules`, skipInNodeModules);
+  // drivers/native/addon.js looks for it beside itself (./build/Release).
+  tree.copy(
+    `${base}/drivers/native/build/Release/skyminer_native.node`,
+    nativeAddon,
+    (await stat(nativeAddon)).size,
+  );
   tree.file('/usr/bin/skyminer', `#!/bin/sh\nexec /usr/bin/node ${base}/firmware/cli/main.js "$@"\n`, {
     mode: 0o755,
   });
@@ -200,7 +238,7 @@ export async function stageFirmware(
     .sort((a, b) => (a.name < b.name ? -1 : 1));
   return {
     version: pkg.version,
-    hasConsole: await exists(join(dist, 'firmware', 'cli', 'commands', 'console.js')),
+    hasConsole: await exists(join(dist, 'firmware', 'console', 'cli.js')),
     packages,
   };
 }

@@ -4,6 +4,7 @@ import { lstat, readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { stringify } from 'smol-toml';
 import { parseConfig } from '../../firmware/config/load.js';
+import { PASSWORD_FILE, parseHash } from '../../firmware/console/password.js';
 import type { Profile } from '../profile/schema.js';
 import type { StagingTree } from '../rootfs/staging.js';
 
@@ -15,6 +16,8 @@ export interface SystemOptions {
   firmwareVersion: string;
   /** crypt(3) hash for root; absent: the console stays locked until the owner sets one. */
   passwordHash?: string;
+  /** The skyminer console's password (scrypt, as `hashPassword` writes it); absent: the console stays locked. */
+  consolePasswordHash?: string;
   sshKeys: readonly string[];
   /** Whether the firmware has a `skyminer console` command to run on the serial port. */
   hasConsole: boolean;
@@ -34,6 +37,15 @@ export function checkPasswordHash(hash: string): string {
   return hash;
 }
 
+/** The console's own hash format (firmware/console/password.ts), never a password in the clear. */
+export function checkConsolePasswordHash(hash: string): string {
+  if (parseHash(hash) === null)
+    throw new OptionError(
+      '--console-password-hash: expected a scrypt$N$r$p$salt$key line as the console stores it, not a password',
+    );
+  return hash.trim();
+}
+
 export function checkSshKey(key: string): string {
   const line = key.trim();
   if (
@@ -44,9 +56,20 @@ export function checkSshKey(key: string): string {
   return line;
 }
 
-/** The device config with [box] first (the first boot adds this board's slot under it). */
+/**
+ * The device config with [box] first (the first boot adds this board's slot under it). Keys live in the state
+ * directory unless the profile says otherwise: no secret is baked in (the same inputs give the same bytes), the
+ * manager's first boot draws the box secret and the agent derives the board's key from it.
+ */
 export function bakedConfigText(profile: Profile): string {
-  const config = parseConfig(profile.firmware_config, `${profile.name}: firmware_config`);
+  const given = profile.firmware_config;
+  const stateDir = (given.supervisor as { state_dir?: string } | undefined)?.state_dir ?? '/var/lib/skyminer';
+  const auth = {
+    box_secret: `${stateDir}/box.secret`,
+    board_key: `${stateDir}/board.key`,
+    ...(given.auth as Record<string, unknown> | undefined),
+  };
+  const config = parseConfig({ ...given, auth }, `${profile.name}: firmware_config`);
   const { box, ...rest } = config;
   const head = `# Skyminer device config, baked for ${profile.name}. The first boot adds this board's slot to [box].\n`;
   const boxTable = stringify({ box: { boards: box.boards } });
@@ -139,6 +162,10 @@ export async function stageSystem(tree: StagingTree, o: SystemOptions): Promise<
   tree.file('/etc/skyminer/image-release', imageRelease(o));
   tree.file('/usr/share/skyminer/skyminer.conf.base', bakedConfigText(p));
   tree.file('/etc/skyminer/skyminer.conf', bakedConfigText(p));
+  // "!" keeps the console locked: no password is in the image unless the build was given one.
+  const stateDir = parseConfig(p.firmware_config).supervisor.state_dir;
+  tree.dir(stateDir, { mode: 0o700 });
+  tree.file(`${stateDir}/${PASSWORD_FILE}`, `${o.consolePasswordHash ?? '!'}\n`, { mode: 0o600 });
   tree.file('/etc/modules', `# The board's watchdog driver.\n${p.watchdog.module ?? ''}\n`);
   tree.file(
     '/etc/inittab',

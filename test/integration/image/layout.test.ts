@@ -153,12 +153,16 @@ describe('card layout of every profile', async () => {
     expect(report.root.services.default).toEqual(['skyminer-agent', 'skyminer-supervisor']);
     expect(report.root.services.boot).toContain('skyminer-firstboot');
     expect(report.root.rootPassword).toBe('locked');
+    expect(report.root.consolePassword).toBe('locked');
     expect(report.root.sshKeys).toBe(0);
 
     const offset = root!.start * 512;
     const stat = (p: string) => debugfsRequest(image, offset, `stat ${p}`);
     expect(await stat('/usr/lib/skyminer/host-owned')).toMatch(/User:\s+0\s+Group:\s+0/);
     expect(await stat('/etc/shadow')).toMatch(/Mode:\s+0600/);
+    expect(await debugfsRequest(image, offset, 'cat /var/lib/skyminer/console-password')).toBe('!\n');
+    expect(await stat('/var/lib/skyminer/console-password')).toMatch(/Mode:\s+0600/);
+    expect(await stat('/var/lib/skyminer')).toMatch(/Mode:\s+0700/);
     expect(await stat('/usr/libexec/skyminer/first-boot')).toMatch(/Mode:\s+0755/);
     expect(await stat('/tmp')).toMatch(/Mode:\s+01777/);
     expect(await stat('/etc/inittab')).toMatch(/mtime: 0x6553f100/);

@@ -1,8 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import { parseConfigText } from '../../../firmware/config/load.js';
+import { hashPassword } from '../../../firmware/console/password.js';
 import { loadProfile } from '../../../images/profile/load.js';
 import {
   bakedConfigText,
+  checkConsolePasswordHash,
   checkPasswordHash,
   checkSshKey,
   imageRelease,
@@ -14,6 +16,23 @@ describe('baked system files', () => {
     expect(() => checkPasswordHash('hunter2')).toThrow('--password-hash: expected a crypt(3) hash');
     expect(checkPasswordHash('$6$salt$abcdefABCDEF./0123')).toBe('$6$salt$abcdefABCDEF./0123');
     expect(() => checkPasswordHash('$6$salt$abc:def')).toThrow('--password-hash');
+  });
+
+  it("takes the console's own scrypt hash line for the console password, never the password itself", async () => {
+    const hash = await hashPassword('correct horse', { N: 1024, r: 8, p: 1 });
+    expect(checkConsolePasswordHash(`${hash}\n`)).toBe(hash);
+    expect(() => checkConsolePasswordHash('correct horse')).toThrow(
+      '--console-password-hash: expected a scrypt$N$r$p$salt$key line',
+    );
+    expect(() => checkConsolePasswordHash('$6$salt$abcdefABCDEF./0123')).toThrow('--console-password-hash');
+  });
+
+  it('points the keys at the state directory, where first boot and the agent create them', async () => {
+    const c = parseConfigText(bakedConfigText(await loadProfile('qemu-virt-arm64')), 'skyminer.conf');
+    expect(c.auth).toEqual({
+      box_secret: '/var/lib/skyminer/box.secret',
+      board_key: '/var/lib/skyminer/board.key',
+    });
   });
 
   it('accepts one OpenSSH public key line and refuses anything else', () => {
