@@ -111,7 +111,7 @@ describe(`${PROFILE} image`, () => {
 
     it('runs the supervisor and the agent, enrolled with the box secret the first boot drew', async () => {
       vm.send('shell\r');
-      await vm.expect(/skyminer-1:~# $/m, 30_000);
+      await vm.expect(/skyminer-1:~# /, 30_000);
       await vm.quietShell();
       expect((await vm.shell('id -u')).trim()).toBe('0');
       const procs = await vm.shell(
@@ -149,7 +149,7 @@ describe(`${PROFILE} image`, () => {
 
     it('is reset by the hardware watchdog when the supervisor freezes', async () => {
       vm.send('shell\r');
-      await vm.expect(/skyminer-1:~# $/m, 30_000);
+      await vm.expect(/skyminer-1:~# /, 30_000);
       vm.send('/usr/libexec/skyminer/test-hook freeze-supervisor\n');
       await vm.expect(/supervisor \d+ frozen/, 10_000);
       const frozenAt = performance.now();
@@ -191,7 +191,7 @@ describe('qemu-virt-armv7 image booted in QEMU (virt, TCG, softdog)', () => {
     vm.send(`${CONSOLE_PASSWORD}\r`);
     await vm.expect(/skyminer> $/, 40_000);
     vm.send('shell\r');
-    await vm.expect(/skyminer-1:~# $/m, 40_000);
+    await vm.expect(/skyminer-1:~# /, 40_000);
     await vm.quietShell();
     expect((await vm.shell('uname -m')).trim()).toBe('armv7l');
     const procs = await vm.shell(
