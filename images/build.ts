@@ -131,8 +131,8 @@ export async function buildImage(o: BuildOptions): Promise<BuildResult> {
   const base = await rootfsSource(profile.rootfs, () => new DebianPartsSource()).populate(tree, ctx);
 
   log('firmware and native addons');
-  const nodeModules = await targetNodeModules(o.repo, profile, base.libc, o.cacheDir, log);
-  const nativeAddon = await targetNativeAddon(o.repo, profile, o.cacheDir, log);
+  const nodeModules = await targetNodeModules(o.repo, profile, base.libc, lock, o.cacheDir, log);
+  const nativeAddon = await targetNativeAddon(o.repo, profile, base.libc, lock, o.cacheDir, log);
   const fw = await stageFirmware(tree, o.repo, nodeModules, nativeAddon);
   await stageSystem(tree, {
     profile,
