@@ -128,7 +128,13 @@ export async function buildImage(o: BuildOptions): Promise<BuildResult> {
   };
   log(`${profile.name}: base system (${profile.rootfs})`);
   const tree = new StagingTree();
-  const base = await rootfsSource(profile.rootfs, () => new DebianPartsSource()).populate(tree, ctx);
+  const base = await rootfsSource(profile.rootfs, () => new DebianPartsSource())
+    .populate(tree, ctx)
+    .catch(async (err: unknown) => {
+      // The usual failure (no mirror, a missing package) should not leave a scratch directory behind.
+      await rm(scratch, { recursive: true, force: true });
+      throw err;
+    });
 
   log('firmware and native addons');
   const nodeModules = await targetNodeModules(o.repo, profile, base.libc, lock, o.cacheDir, log);
