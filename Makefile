@@ -38,8 +38,9 @@ $(NATIVE): drivers/native/ioctl.c drivers/native/binding.gyp node_modules/.insta
 deps: node_modules/.installed $(NATIVE)
 
 # What the image builder and its boot test need from Debian: filesystem and partition tools, QEMU, xz, the
-# cross compilers for the native addons, and the arm64/armhf package lists for the pinned Debian inputs.
-IMAGE_APT := e2fsprogs mtools fdisk dosfstools qemu-system-arm xz-utils openssl g++-aarch64-linux-gnu g++-arm-linux-gnueabihf
+# cross compilers for the native addons (their binutils also strip the musl ones zig builds; readelf checks
+# them), and the arm64/armhf package lists for the pinned Debian inputs. zig itself is a pinned npm input.
+IMAGE_APT := e2fsprogs mtools fdisk dosfstools qemu-system-arm xz-utils openssl binutils g++-aarch64-linux-gnu g++-arm-linux-gnueabihf
 .cache/image-deps.stamp:
 	@mkdir -p .cache
 	@SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); update=""; missing=""; \

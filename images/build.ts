@@ -9,16 +9,22 @@ import { assembleImage, signatureOf } from './layout/image.js';
 import { run } from './layout/tools.js';
 import { loadProfile } from './profile/load.js';
 import type { Profile } from './profile/schema.js';
-import { rootfsSource } from './rootfs/alpine.js';
+import { DEFAULT_ALPINE_REPOSITORIES, rootfsSource } from './rootfs/alpine.js';
 import { DebianPartsSource } from './rootfs/debian-parts.js';
 import { buildInitramfs } from './rootfs/initramfs.js';
-import { indexModules, modulesDep, resolveModules } from './rootfs/modules.js';
+import { indexModules, modulesDep, readModule, resolveModules } from './rootfs/modules.js';
 import type { PackageRecord } from './rootfs/source.js';
 import { StagingTree } from './rootfs/staging.js';
 import { resolveBootloader } from './stages/bootloader.js';
 import { stageFirmware, targetNativeAddon, targetNodeModules } from './stages/firmware.js';
 import { loadLock, sha256File, type Input } from './stages/inputs.js';
-import { checkConsolePasswordHash, checkPasswordHash, checkSshKey, stageSystem } from './stages/system.js';
+import {
+  checkConsolePasswordHash,
+  checkPasswordHash,
+  checkSshKey,
+  runlevels,
+  stageSystem,
+} from './stages/system.js';
 
 export interface BuildOptions {
   profile: string;
@@ -33,6 +39,10 @@ export interface BuildOptions {
   sshKeys?: string[];
   /** Write the .img.xz copy (the boot test skips it to save time). */
   compress?: boolean;
+  /** Alpine repositories for the boards' root (directories or URLs); default: the pinned branch's mirror. */
+  alpineRepositories?: readonly string[];
+  /** Keys the Alpine indexes and packages are checked against; default: Alpine's release keys (images/apk/keys). */
+  alpineKeysDir?: string;
   /** Source date; else SOURCE_DATE_EPOCH, else the last commit's time. */
   epoch?: number;
   log?: (message: string) => void;
@@ -72,6 +82,7 @@ async function treeDigest(tree: StagingTree): Promise<string> {
   for (const [path, e] of tree.list()) {
     h.update(`${path}\0${e.kind}\0${e.mode}\0${e.uid}\0${e.gid}\0`);
     if (e.kind === 'symlink') h.update(e.target);
+    else if (e.kind === 'node') h.update(`${e.node}\0${e.major}\0${e.minor}`);
     else if (e.kind === 'file')
       h.update(
         'source' in e ? await sha256File(e.source) : createHash('sha256').update(e.data).digest('hex'),
@@ -95,7 +106,6 @@ export async function buildImage(o: BuildOptions): Promise<BuildResult> {
   const consolePasswordHash =
     o.consolePasswordHash === undefined ? undefined : checkConsolePasswordHash(o.consolePasswordHash);
   const lock = await loadLock(join(o.repo, 'images', 'inputs.lock.json'));
-  const ctx = { profile, lock, cacheDir: o.cacheDir, log };
   const bootloader = await resolveBootloader(profile, {
     ...(o.bootloader ? { supplied: o.bootloader } : {}),
     lock,
@@ -104,13 +114,31 @@ export async function buildImage(o: BuildOptions): Promise<BuildResult> {
   });
   const epoch = await sourceDate(o.repo, o.epoch);
 
+  // Scratch space of this build only, so that two builds (of one profile or two) never share it.
+  await mkdir(join(o.cacheDir, 'work'), { recursive: true });
+  const scratch = await mkdtemp(join(o.cacheDir, 'work', `${profile.name}-`));
+  const ctx = {
+    profile,
+    lock,
+    cacheDir: o.cacheDir,
+    workDir: scratch,
+    alpineRepositories: o.alpineRepositories ?? DEFAULT_ALPINE_REPOSITORIES,
+    alpineKeysDir: o.alpineKeysDir ?? join(o.repo, 'images', 'apk', 'keys'),
+    log,
+  };
   log(`${profile.name}: base system (${profile.rootfs})`);
   const tree = new StagingTree();
-  const base = await rootfsSource(profile.rootfs, () => new DebianPartsSource()).populate(tree, ctx);
+  const base = await rootfsSource(profile.rootfs, () => new DebianPartsSource())
+    .populate(tree, ctx)
+    .catch(async (err: unknown) => {
+      // The usual failure (no mirror, a missing package) should not leave a scratch directory behind.
+      await rm(scratch, { recursive: true, force: true });
+      throw err;
+    });
 
   log('firmware and native addons');
-  const nodeModules = await targetNodeModules(o.repo, profile, base.libc, o.cacheDir, log);
-  const nativeAddon = await targetNativeAddon(o.repo, profile, o.cacheDir, log);
+  const nodeModules = await targetNodeModules(o.repo, profile, base.libc, lock, o.cacheDir, log);
+  const nativeAddon = await targetNativeAddon(o.repo, profile, base.libc, lock, o.cacheDir, log);
   const fw = await stageFirmware(tree, o.repo, nodeModules, nativeAddon);
   await stageSystem(tree, {
     profile,
@@ -123,27 +151,37 @@ export async function buildImage(o: BuildOptions): Promise<BuildResult> {
     overlayDir: join(o.repo, 'images', 'overlay'),
   });
 
+  if (base.init === 'openrc') {
+    // A runlevel link to a service no package installed would only show at boot, as a service that is not there.
+    const missing = [...new Set(Object.values(runlevels('openrc')).flat())].filter(
+      (name) => !tree.get(`/etc/init.d/${name}`),
+    );
+    if (missing.length)
+      throw new Error(
+        `${profile.name}: no OpenRC service ${missing.join(', ')} in /etc/init.d of the root, though its runlevels enable them`,
+      );
+  }
+
   log(`kernel ${base.kernel.version}: modules and initramfs`);
   const k = base.kernel;
   const index = await indexModules(k.modulesDir);
+  // Resolved in either case, so that a module the profile names but the kernel lacks stops the build.
   const rootMods = await resolveModules(k.modulesDir, index, profile.kernel.root_modules, k.version);
-  for (const m of rootMods) {
-    const st = await stat(join(k.modulesDir, m.path));
-    tree.copy(`/lib/modules/${k.version}/${m.path}`, join(k.modulesDir, m.path), st.size);
+  if (!k.modulesInRoot) {
+    // Only the modules the profile names, with a modules.dep of their own (the package has none).
+    for (const m of rootMods) {
+      const st = await stat(join(k.modulesDir, m.path));
+      tree.copy(`/lib/modules/${k.version}/${m.path}`, join(k.modulesDir, m.path), st.size);
+    }
+    tree.file(`/lib/modules/${k.version}/modules.dep`, modulesDep(rootMods));
   }
-  tree.file(`/lib/modules/${k.version}/modules.dep`, modulesDep(rootMods));
   const initMods = await resolveModules(k.modulesDir, index, profile.kernel.initramfs_modules, k.version);
   const initramfs = buildInitramfs(
     await readFile(base.busybox),
-    await Promise.all(
-      initMods.map(async (m) => ({ path: m.path, data: await readFile(join(k.modulesDir, m.path)) })),
-    ),
+    await Promise.all(initMods.map((m) => readModule(k.modulesDir, m.path))),
     epoch,
   );
 
-  // Scratch space of this build only, so that two builds (of one profile or two) never share it.
-  await mkdir(join(o.cacheDir, 'work'), { recursive: true });
-  const scratch = await mkdtemp(join(o.cacheDir, 'work', `${profile.name}-`));
   const work = join(scratch, 'image');
   const bootDir = join(scratch, 'boot');
   await mkdir(bootDir, { recursive: true });

@@ -14,13 +14,24 @@ export const EXT4_FEATURES = '^metadata_csum_seed,^orphan_file,^large_dir,^huge_
 export interface OwnedEntry {
   /** Absolute path inside the filesystem. */
   path: string;
-  kind: 'dir' | 'file' | 'symlink';
+  kind: 'dir' | 'file' | 'symlink' | 'chardev' | 'blockdev' | 'fifo';
   mode: number;
   uid: number;
   gid: number;
+  /** Device numbers of a chardev or blockdev. */
+  major?: number;
+  minor?: number;
 }
 
-const TYPE_BITS = { dir: 0o040000, file: 0o100000, symlink: 0o120000 } as const;
+const TYPE_BITS = {
+  dir: 0o040000,
+  file: 0o100000,
+  symlink: 0o120000,
+  chardev: 0o020000,
+  blockdev: 0o060000,
+  fifo: 0o010000,
+} as const;
+const MKNOD = { chardev: 'c', blockdev: 'b', fifo: 'p' } as const;
 
 function quote(path: string): string {
   if (/["\n\\]/.test(path))
@@ -33,6 +44,17 @@ export function ownershipScript(entries: readonly OwnedEntry[], epoch: number): 
   const lines: string[] = [];
   for (const e of entries) {
     const p = quote(e.path);
+    if (e.kind === 'chardev' || e.kind === 'blockdev' || e.kind === 'fifo') {
+      // mkfs.ext4 -d cannot take them from the staging directory (making them there needs root). debugfs's
+      // mknod links the name as given into the current directory, hence the cd.
+      const slash = e.path.lastIndexOf('/');
+      const numbers = e.kind === 'fifo' ? '' : ` ${e.major ?? 0} ${e.minor ?? 0}`;
+      lines.push(
+        `cd ${quote(e.path.slice(0, slash) || '/')}`,
+        `mknod ${quote(e.path.slice(slash + 1))} ${MKNOD[e.kind]}${numbers}`,
+        'cd /',
+      );
+    }
     lines.push(`sif ${p} uid ${e.uid}`, `sif ${p} gid ${e.gid}`);
     if (e.kind !== 'symlink')
       lines.push(`sif ${p} mode 0${(TYPE_BITS[e.kind] | (e.mode & 0o7777)).toString(8)}`);

@@ -19,6 +19,9 @@ const PACKAGE_OF: Record<string, string> = {
   'apt-get': 'apt',
   'dpkg-deb': 'dpkg',
   cpio: 'cpio',
+  readelf: 'binutils',
+  'aarch64-linux-gnu-strip': 'binutils-aarch64-linux-gnu',
+  'arm-linux-gnueabihf-strip': 'binutils-arm-linux-gnueabihf',
 };
 
 export interface RunResult {

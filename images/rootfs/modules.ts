@@ -2,6 +2,7 @@
 // its own .modinfo ("depends=a,b"), and a modules.dep for what the image holds is written by the builder.
 import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { gunzipSync } from 'node:zlib';
 
 const nameOf = (path: string) =>
   path
@@ -59,13 +60,27 @@ export async function resolveModules(
     const path = index.get(name);
     if (!path) throw new Error(`kernel ${kernel} has no module "${raw}" (built in, or misspelt?)`);
     if (path.endsWith('.xz') || path.endsWith('.zst'))
-      throw new Error(`${path}: compressed modules are not handled`);
-    const depends = modinfoDepends(await readFile(join(modulesDir, path)));
+      throw new Error(`${path}: xz and zstd compressed modules are not handled`);
+    const depends = modinfoDepends((await readModule(modulesDir, path)).data);
     for (const d of depends) await visit(d);
     order.push({ name, path, depends });
   };
   for (const w of wanted) await visit(w);
   return order;
+}
+
+/**
+ * A module's ELF bytes and its name uncompressed: Alpine ships its modules gzipped (.ko.gz), and the
+ * initramfs gets them plain so that any insmod loads them.
+ */
+export async function readModule(modulesDir: string, path: string): Promise<{ path: string; data: Buffer }> {
+  const raw = await readFile(join(modulesDir, path));
+  if (!path.endsWith('.gz')) return { path, data: raw };
+  try {
+    return { path: path.slice(0, -3), data: gunzipSync(raw) };
+  } catch (err) {
+    throw new Error(`${path}: not a gzip file (${(err as Error).message})`);
+  }
 }
 
 export function modulesDep(mods: readonly ResolvedModule[]): string {

@@ -6,6 +6,12 @@ export interface BuildContext {
   profile: Profile;
   lock: InputLock;
   cacheDir: string;
+  /** This build's own scratch directory (removed when the build ends). */
+  workDir: string;
+  /** Alpine repositories (directories or URLs, each holding `<arch>/APKINDEX.tar.gz`), in priority order. */
+  alpineRepositories: readonly string[];
+  /** The public keys the Alpine indexes and packages must be signed with. */
+  alpineKeysDir: string;
   log: (message: string) => void;
 }
 
@@ -22,7 +28,14 @@ export interface PackageRecord {
 export interface BaseSystem {
   init: 'busybox' | 'openrc';
   /** Host paths of the kernel, its modules directory (lib/modules/<version>) and device tree. */
-  kernel: { image: string; version: string; modulesDir: string; devicetree?: string };
+  kernel: {
+    image: string;
+    version: string;
+    modulesDir: string;
+    devicetree?: string;
+    /** The base already put every module (and the kernel's own modules.dep) into the root. */
+    modulesInRoot?: boolean;
+  };
   /** A static busybox for the initramfs. */
   busybox: string;
   /** The target's libc family, which the firmware's native addons must be built for. */

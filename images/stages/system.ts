@@ -106,6 +106,13 @@ export function runlevels(init: InitSystem): Record<string, string[]> {
       };
 }
 
+/** The text of a file already in the tree (staged by the base), or undefined. */
+async function stagedText(tree: StagingTree, path: string): Promise<string | undefined> {
+  const e = tree.get(path);
+  if (!e || e.kind !== 'file') return undefined;
+  return 'source' in e ? readFile(e.source, 'utf8') : e.data.toString();
+}
+
 async function stageDir(tree: StagingTree, host: string, at: string): Promise<void> {
   for (const name of (await readdir(host)).sort()) {
     const h = join(host, name);
@@ -143,15 +150,30 @@ export async function stageSystem(tree: StagingTree, o: SystemOptions): Promise<
   tree.dir('/tmp', { mode: 0o1777 });
   tree.dir('/root', { mode: 0o700 });
 
-  tree.file(
-    '/etc/passwd',
-    'root:x:0:0:root:/root:/bin/sh\nnobody:x:65534:65534:nobody:/nonexistent:/sbin/nologin\n',
-  );
-  tree.file('/etc/group', 'root:x:0:\ntty:x:5:\nnogroup:x:65534:\n');
+  // A base with accounts of its own (Alpine's baselayout, whose users own files and which package scripts
+  // extend at first boot) keeps them; only root's password entry is the build's.
+  const basePasswd = await stagedText(tree, '/etc/passwd');
+  if (basePasswd === undefined) {
+    tree.file(
+      '/etc/passwd',
+      'root:x:0:0:root:/root:/bin/sh\nnobody:x:65534:65534:nobody:/nonexistent:/sbin/nologin\n',
+    );
+    tree.file('/etc/group', 'root:x:0:\ntty:x:5:\nnogroup:x:65534:\n');
+  }
   // "*": no password can match, so the console is locked until the owner sets one (see apply-boot-secrets).
-  tree.file('/etc/shadow', `root:${o.passwordHash ?? '*'}:0:0:99999:7:::\nnobody:*:0:0:99999:7:::\n`, {
-    mode: 0o600,
-  });
+  const rootShadow = `root:${o.passwordHash ?? '*'}:0:0:99999:7:::`;
+  const baseShadow = basePasswd === undefined ? undefined : await stagedText(tree, '/etc/shadow');
+  const shadowEntry = tree.get('/etc/shadow');
+  if (baseShadow === undefined || !shadowEntry) {
+    tree.file('/etc/shadow', `${rootShadow}\nnobody:*:0:0:99999:7:::\n`, { mode: 0o600 });
+  } else {
+    const others = baseShadow.split('\n').filter((l) => l && !l.startsWith('root:'));
+    tree.file('/etc/shadow', [rootShadow, ...others, ''].join('\n'), {
+      mode: shadowEntry.mode,
+      uid: shadowEntry.uid,
+      gid: shadowEntry.gid,
+    });
+  }
   if (o.sshKeys.length > 0) {
     tree.dir('/root/.ssh', { mode: 0o700 });
     tree.file('/root/.ssh/authorized_keys', o.sshKeys.join('\n') + '\n', { mode: 0o600 });

@@ -1,5 +1,18 @@
+import { mkdtemp } from 'node:fs/promises';
+import { createServer, type AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { main, type CommandIo } from '../../../images/cli/skyminer-image.js';
+
+/** A loopback port nothing listens on (bound, then released). */
+async function closedPort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((done) => server.listen(0, '127.0.0.1', done));
+  const { port } = server.address() as AddressInfo;
+  await new Promise((done) => server.close(done));
+  return port;
+}
 
 function capture(): CommandIo & { stdout: string; stderr: string } {
   const io = {
@@ -46,14 +59,28 @@ describe('skyminer-image command', () => {
     expect(io.stderr).toMatch(/^skyminer-image build: --password-hash: expected a crypt\(3\) hash/);
   });
 
-  it('says what an Alpine board root needs while the package installer is not in the tree', async () => {
+  it('says in one line that an Alpine root needs a reachable mirror or --alpine-repository', async () => {
     const io = capture();
-    expect(await main(['build', 'pine64-sopine', '--no-compress'], io)).toBe(1);
-    // Progress lines come first; the failure is the last line. Once images/apk/ is merged the message names the
-    // mirror and packages the Alpine stage needs instead.
-    const last = io.stderr.trim().split('\n').pop();
-    expect(last).toMatch(
-      /^skyminer-image build: pine64-sopine: (an Alpine root needs the package installer \(images\/apk\/installer\.ts|the Alpine root stage is not wired to images\/apk\/ yet; it needs an Alpine mirror)/,
+    // A loopback port just closed refuses at once: the same as any mirror out of reach, without a network.
+    const port = await closedPort();
+    const mirror = `http://127.0.0.1:${port}/alpine/v3.20/main`;
+    expect(await main(['build', 'pine64-sopine', '--no-compress', '--alpine-repository', mirror], io)).toBe(
+      1,
+    );
+    // Progress lines come first; the failure is the last line.
+    expect(io.stderr.trim().split('\n').pop()).toMatch(
+      new RegExp(
+        `^skyminer-image build: pine64-sopine: cannot reach the Alpine mirror http://127\\.0\\.0\\.1:${port}/alpine/v3\\.20/main \\(.*ECONNREFUSED.*\\); an Alpine root needs network access to an Alpine mirror, or a local copy of one given with --alpine-repository DIR$`,
+      ),
+    );
+  }, 120_000);
+
+  it('names a local Alpine repository that has no index for the architecture', async () => {
+    const io = capture();
+    const empty = await mkdtemp(join(tmpdir(), 'image-alpine-empty-'));
+    expect(await main(['build', 'pine64-sopine', '--no-compress', '--alpine-repository', empty], io)).toBe(1);
+    expect(io.stderr.trim().split('\n').pop()).toBe(
+      `skyminer-image build: pine64-sopine: the Alpine repository ${empty} has no aarch64/APKINDEX.tar.gz (ENOENT); an Alpine root needs network access to an Alpine mirror, or a local copy of one given with --alpine-repository DIR`,
     );
   }, 120_000);
 

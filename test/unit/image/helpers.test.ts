@@ -1,3 +1,7 @@
+import { mkdtemp, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { gzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import {
   extlinuxConf,
@@ -8,7 +12,8 @@ import {
 import { isSunxiSpl } from '../../../images/layout/disk.js';
 import { derivedSignature, derivedUuid, inputDigest } from '../../../images/layout/identity.js';
 import { loadProfile } from '../../../images/profile/load.js';
-import { modinfoDepends, modulesDep } from '../../../images/rootfs/modules.js';
+import { ownershipScript } from '../../../images/layout/ext4.js';
+import { modinfoDepends, modulesDep, readModule } from '../../../images/rootfs/modules.js';
 import { elfMachine, skipInNodeModules } from '../../../images/stages/firmware.js';
 
 describe('image builder helpers', () => {
@@ -81,5 +86,29 @@ describe('image builder helpers', () => {
     expect(skipInNodeModules('node-pty/lib/index.js')).toBe(false);
     expect(skipInNodeModules('zod/v4/index.js')).toBe(false);
     expect(skipInNodeModules('nan/nan.h')).toBe(true);
+  });
+
+  it('reads a gzipped module (as Alpine ships them) as the plain module, named without .gz', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'modules-'));
+    const ko = Buffer.from('\0name=ext4\0depends=jbd2\0');
+    await writeFile(join(dir, 'ext4.ko.gz'), gzipSync(ko));
+    await writeFile(join(dir, 'bad.ko.gz'), 'not gzip');
+    expect(await readModule(dir, 'ext4.ko.gz')).toEqual({ path: 'ext4.ko', data: ko });
+    await expect(readModule(dir, 'bad.ko.gz')).rejects.toThrow(/^bad\.ko\.gz: not a gzip file/);
+  });
+
+  it('makes device nodes with debugfs in their own directory, then gives them owner and mode', () => {
+    const script = ownershipScript(
+      [{ path: '/dev/console', kind: 'chardev', mode: 0o600, uid: 0, gid: 5, major: 5, minor: 1 }],
+      1_700_000_000,
+    );
+    expect(script.split('\n').slice(0, 6)).toEqual([
+      'cd "/dev"',
+      'mknod "console" c 5 1',
+      'cd /',
+      'sif "/dev/console" uid 0',
+      'sif "/dev/console" gid 5',
+      'sif "/dev/console" mode 020600',
+    ]);
   });
 });

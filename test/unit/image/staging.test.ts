@@ -60,4 +60,26 @@ describe('staging tree', () => {
     await expect(t.write(out, 0)).rejects.toThrow('not empty');
     expect(await readFile(victim, 'utf8')).toBe('host');
   });
+
+  it('holds device nodes for the image only: listed with their numbers, never made in the staging directory', async () => {
+    const t = new StagingTree()
+      .node('/dev/console', 'chardev', 5, 1, { mode: 0o600 })
+      .node('/run/initctl', 'fifo', 7, 7, { mode: 0o600 });
+    expect(t.owned().filter((e) => e.path === '/dev/console' || e.path === '/run/initctl')).toEqual([
+      { path: '/dev/console', kind: 'chardev', mode: 0o600, uid: 0, gid: 0, major: 5, minor: 1 },
+      { path: '/run/initctl', kind: 'fifo', mode: 0o600, uid: 0, gid: 0, major: 0, minor: 0 },
+    ]);
+    const out = join(await mkdtemp(join(tmpdir(), 'staging-')), 'root');
+    await import('node:fs/promises').then((m) => m.mkdir(out));
+    await t.write(out, 1_700_000_000);
+    expect((await stat(join(out, 'dev'))).isDirectory()).toBe(true);
+    await expect(lstat(join(out, 'dev/console'))).rejects.toMatchObject({ code: 'ENOENT' });
+  });
+
+  it('keeps the owner and mode of a directory declared again without them', () => {
+    const t = new StagingTree()
+      .dir('/var/lib/chrony', { mode: 0o750, uid: 2, gid: 2 })
+      .dir('/var/lib/chrony');
+    expect(t.get('/var/lib/chrony')).toEqual({ kind: 'dir', mode: 0o750, uid: 2, gid: 2 });
+  });
 });
