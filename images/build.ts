@@ -19,9 +19,11 @@ import { resolveBootloader } from './stages/bootloader.js';
 import { stageFirmware, targetNativeAddon, targetNodeModules } from './stages/firmware.js';
 import { loadLock, sha256File, type Input } from './stages/inputs.js';
 import {
+  checkBoxSecret,
   checkConsolePasswordHash,
   checkPasswordHash,
   checkSshKey,
+  OptionError,
   runlevels,
   stageSystem,
 } from './stages/system.js';
@@ -37,6 +39,8 @@ export interface BuildOptions {
   /** The console's password as `hashPassword` stores it; absent: the console stays locked (`!`). */
   consolePasswordHash?: string;
   sshKeys?: string[];
+  /** A file holding the box secret to bake in (an image for one box); absent: the manager draws one. */
+  boxSecretFile?: string;
   /** Write the .img.xz copy (the boot test skips it to save time). */
   compress?: boolean;
   /** Alpine repositories for the boards' root (directories or URLs); default: the pinned branch's mirror. */
@@ -105,6 +109,17 @@ export async function buildImage(o: BuildOptions): Promise<BuildResult> {
   const sshKeys = (o.sshKeys ?? []).map(checkSshKey);
   const consolePasswordHash =
     o.consolePasswordHash === undefined ? undefined : checkConsolePasswordHash(o.consolePasswordHash);
+  const boxSecret =
+    o.boxSecretFile === undefined
+      ? undefined
+      : checkBoxSecret(
+          await readFile(o.boxSecretFile, 'utf8').catch((err: NodeJS.ErrnoException) => {
+            throw new OptionError(
+              `--box-secret: cannot read ${o.boxSecretFile} (${err.code ?? err.message})`,
+            );
+          }),
+          o.boxSecretFile,
+        );
   const lock = await loadLock(join(o.repo, 'images', 'inputs.lock.json'));
   const bootloader = await resolveBootloader(profile, {
     ...(o.bootloader ? { supplied: o.bootloader } : {}),
@@ -147,6 +162,7 @@ export async function buildImage(o: BuildOptions): Promise<BuildResult> {
     ...(passwordHash ? { passwordHash } : {}),
     ...(consolePasswordHash ? { consolePasswordHash } : {}),
     sshKeys,
+    ...(boxSecret ? { boxSecret } : {}),
     hasConsole: fw.hasConsole,
     overlayDir: join(o.repo, 'images', 'overlay'),
   });

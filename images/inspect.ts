@@ -16,6 +16,8 @@ export interface RootSummary extends Ext4Summary {
   /** The skyminer console's password file: `!` locked, a hash set, absent missing (the console asks for one). */
   consolePassword: 'locked' | 'set' | 'missing';
   sshKeys: number;
+  /** Whether the image carries a box secret (built for one box) or leaves it to the manager's first boot. */
+  boxSecret: 'baked' | 'none';
 }
 
 export interface InspectReport {
@@ -64,6 +66,9 @@ export async function readRootSummary(image: string, offset: number): Promise<Ro
   const keys = (await cat('/root/.ssh/authorized_keys'))
     .split('\n')
     .filter((l) => /^\s*(ssh|ecdsa|sk-)/.test(l));
+  const conf = await cat('/etc/skyminer/skyminer.conf');
+  const secretPath = /^box_secret\s*=\s*"([^"]+)"/m.exec(conf)?.[1] ?? '/var/lib/skyminer/box.secret';
+  const boxSecret = /^[0-9a-f]{64}$/i.test((await cat(secretPath)).trim()) ? 'baked' : 'none';
   return {
     ...summary,
     ...(firmwareVersion ? { firmwareVersion } : {}),
@@ -72,6 +77,7 @@ export async function readRootSummary(image: string, offset: number): Promise<Ro
     rootPassword,
     consolePassword,
     sshKeys: keys.length,
+    boxSecret,
   };
 }
 
@@ -135,7 +141,7 @@ export function formatInspect(r: InspectReport): string {
   for (const [level, list] of Object.entries(s.services))
     out.push(`  services (${level}): ${list.join(', ') || '-'}`);
   out.push(
-    `  root password: ${s.rootPassword === 'locked' ? 'none' : s.rootPassword}; console password: ${s.consolePassword === 'locked' ? 'none (console locked until set)' : s.consolePassword}; ssh keys: ${s.sshKeys}`,
+    `  root password: ${s.rootPassword === 'locked' ? 'none' : s.rootPassword}; console password: ${s.consolePassword === 'locked' ? 'none (console locked until set)' : s.consolePassword}; ssh keys: ${s.sshKeys}; box secret: ${s.boxSecret === 'baked' ? 'baked in' : 'none (drawn by the manager at first boot)'}`,
   );
   return out.join('\n') + '\n';
 }

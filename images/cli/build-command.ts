@@ -5,6 +5,7 @@ import type { CommandIo } from './skyminer-image.js';
 
 export const BUILD_USAGE = `usage: skyminer-image build BOARD [--out DIR] [--cache DIR] [--bootloader FILE]
                             [--password-hash HASH] [--console-password-hash HASH] [--ssh-key KEY]...
+                            [--box-secret FILE]
                             [--alpine-repository DIR|URL]... [--alpine-keys DIR] [--no-compress]`;
 
 /** One line per known failure (bad profile, missing bootloader or tool, unreachable input); 1 as exit code. */
@@ -22,6 +23,7 @@ export async function buildCommand(args: string[], io: CommandIo): Promise<numbe
         'password-hash': { type: 'string' },
         'console-password-hash': { type: 'string' },
         'ssh-key': { type: 'string', multiple: true },
+        'box-secret': { type: 'string' },
         'alpine-repository': { type: 'string', multiple: true },
         'alpine-keys': { type: 'string' },
         'no-compress': { type: 'boolean' },
@@ -47,6 +49,7 @@ export async function buildCommand(args: string[], io: CommandIo): Promise<numbe
       ...(v['password-hash'] ? { passwordHash: v['password-hash'] } : {}),
       ...(v['console-password-hash'] ? { consolePasswordHash: v['console-password-hash'] } : {}),
       sshKeys: v['ssh-key'] ?? [],
+      ...(v['box-secret'] ? { boxSecretFile: v['box-secret'] } : {}),
       ...(v['alpine-repository'] ? { alpineRepositories: v['alpine-repository'] } : {}),
       ...(v['alpine-keys'] ? { alpineKeysDir: v['alpine-keys'] } : {}),
       compress: !v['no-compress'],

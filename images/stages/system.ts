@@ -1,9 +1,10 @@
 // The system files every image gets, whatever its base: accounts (no password), the baked device config, the
 // services and their runlevels, the serial console, first boot, watchdog module and log rotation.
 import { lstat, readdir, readFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { stringify } from 'smol-toml';
 import { parseConfig } from '../../firmware/config/load.js';
+import type { Config } from '../../firmware/config/schema.js';
 import { PASSWORD_FILE, parseHash } from '../../firmware/console/password.js';
 import type { Profile } from '../profile/schema.js';
 import type { StagingTree } from '../rootfs/staging.js';
@@ -19,6 +20,8 @@ export interface SystemOptions {
   /** The skyminer console's password (scrypt, as `hashPassword` writes it); absent: the console stays locked. */
   consolePasswordHash?: string;
   sshKeys: readonly string[];
+  /** The box secret (64 hex digits) for every board flashed from this image; absent: the manager draws one. */
+  boxSecret?: string;
   /** Whether the firmware has a `skyminer console` command to run on the serial port. */
   hasConsole: boolean;
   overlayDir: string;
@@ -46,6 +49,16 @@ export function checkConsolePasswordHash(hash: string): string {
   return hash.trim();
 }
 
+/** A box secret as the agents read it: 64 hex digits (32 random bytes), one line. */
+export function checkBoxSecret(text: string, file: string): string {
+  const secret = text.trim();
+  if (!/^[0-9a-fA-F]{64}$/.test(secret))
+    throw new OptionError(
+      `--box-secret: ${file} must hold 64 hex digits (32 random bytes), e.g. from \`head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \\n'\``,
+    );
+  return secret.toLowerCase();
+}
+
 export function checkSshKey(key: string): string {
   const line = key.trim();
   if (
@@ -58,10 +71,10 @@ export function checkSshKey(key: string): string {
 
 /**
  * The device config with [box] first (the first boot adds this board's slot under it). Keys live in the state
- * directory unless the profile says otherwise: no secret is baked in (the same inputs give the same bytes), the
- * manager's first boot draws the box secret and the agent derives the board's key from it.
+ * directory unless the profile says otherwise. The box secret is baked in only when the build is given one
+ * (an image for one box); otherwise the manager's first boot draws it. The agent derives the board's key from it.
  */
-export function bakedConfigText(profile: Profile): string {
+export function bakedConfig(profile: Profile): Config {
   const given = profile.firmware_config;
   const stateDir = (given.supervisor as { state_dir?: string } | undefined)?.state_dir ?? '/var/lib/skyminer';
   const auth = {
@@ -69,8 +82,11 @@ export function bakedConfigText(profile: Profile): string {
     board_key: `${stateDir}/board.key`,
     ...(given.auth as Record<string, unknown> | undefined),
   };
-  const config = parseConfig({ ...given, auth }, `${profile.name}: firmware_config`);
-  const { box, ...rest } = config;
+  return parseConfig({ ...given, auth }, `${profile.name}: firmware_config`);
+}
+
+export function bakedConfigText(profile: Profile): string {
+  const { box, ...rest } = bakedConfig(profile);
   const head = `# Skyminer device config, baked for ${profile.name}. The first boot adds this board's slot to [box].\n`;
   const boxTable = stringify({ box: { boards: box.boards } });
   return `${head}${boxTable}\n\n${stringify(rest)}\n`;
@@ -185,9 +201,15 @@ export async function stageSystem(tree: StagingTree, o: SystemOptions): Promise<
   tree.file('/usr/share/skyminer/skyminer.conf.base', bakedConfigText(p));
   tree.file('/etc/skyminer/skyminer.conf', bakedConfigText(p));
   // "!" keeps the console locked: no password is in the image unless the build was given one.
-  const stateDir = parseConfig(p.firmware_config).supervisor.state_dir;
+  const baked = bakedConfig(p);
+  const stateDir = baked.supervisor.state_dir;
   tree.dir(stateDir, { mode: 0o700 });
   tree.file(`${stateDir}/${PASSWORD_FILE}`, `${o.consolePasswordHash ?? '!'}\n`, { mode: 0o600 });
+  if (o.boxSecret !== undefined) {
+    const path = baked.auth.box_secret;
+    if (!tree.get(dirname(path))) tree.dir(dirname(path), { mode: 0o700 });
+    tree.file(path, `${o.boxSecret}\n`, { mode: 0o600 });
+  }
   tree.file('/etc/modules', `# The board's watchdog driver.\n${p.watchdog.module ?? ''}\n`);
   tree.file(
     '/etc/inittab',

@@ -1,4 +1,4 @@
-import { mkdtemp } from 'node:fs/promises';
+import { mkdtemp, writeFile } from 'node:fs/promises';
 import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -57,6 +57,21 @@ describe('skyminer-image command', () => {
     const io = capture();
     expect(await main(['build', 'qemu-virt-arm64', '--password-hash', 'hunter2'], io)).toBe(1);
     expect(io.stderr).toMatch(/^skyminer-image build: --password-hash: expected a crypt\(3\) hash/);
+  });
+
+  it('refuses a box secret file that is missing or not 64 hex digits, in one line', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'box-secret-'));
+    const missing = join(dir, 'nope');
+    let io = capture();
+    expect(await main(['build', 'qemu-virt-arm64', '--box-secret', missing], io)).toBe(1);
+    expect(io.stderr).toBe(`skyminer-image build: --box-secret: cannot read ${missing} (ENOENT)\n`);
+    const short = join(dir, 'short');
+    await writeFile(short, 'abcd\n');
+    io = capture();
+    expect(await main(['build', 'qemu-virt-arm64', '--box-secret', short], io)).toBe(1);
+    expect(io.stderr).toMatch(
+      new RegExp(`^skyminer-image build: --box-secret: ${short} must hold 64 hex digits .*\n$`),
+    );
   });
 
   it('says in one line that an Alpine root needs a reachable mirror or --alpine-repository', async () => {

@@ -40,7 +40,7 @@ async function suppliedSpl(): Promise<string> {
   return path;
 }
 
-async function smallImage(profile: Profile, bootloaderFile?: string) {
+async function smallImage(profile: Profile, bootloaderFile?: string, boxSecret?: string) {
   const lock = await loadLock(join(repo, 'images', 'inputs.lock.json'));
   const bootloader = await resolveBootloader(profile, {
     ...(bootloaderFile ? { supplied: bootloaderFile } : {}),
@@ -54,6 +54,7 @@ async function smallImage(profile: Profile, bootloaderFile?: string) {
     init: profile.rootfs === 'alpine' ? 'openrc' : 'busybox',
     firmwareVersion: '0.0.0-test',
     sshKeys: [],
+    ...(boxSecret ? { boxSecret } : {}),
     hasConsole: false,
     overlayDir: join(repo, 'images', 'overlay'),
   });
@@ -155,6 +156,7 @@ describe('card layout of every profile', async () => {
     expect(report.root.rootPassword).toBe('locked');
     expect(report.root.consolePassword).toBe('locked');
     expect(report.root.sshKeys).toBe(0);
+    expect(report.root.boxSecret).toBe('none');
 
     const offset = root!.start * 512;
     const stat = (p: string) => debugfsRequest(image, offset, `stat ${p}`);
@@ -191,6 +193,20 @@ describe('card layout of every profile', async () => {
       resolveBootloader(profile, { supplied: wrong, lock, cacheDir, log: () => undefined }),
     ).rejects.toThrow(
       `orangepi-prime: supplied file ${wrong} is not a sunxi bootloader (no eGON.BT0 header at byte 4)`,
+    );
+  });
+
+  it('carries a box secret given at build time, root-only, so every board of that box enrols at once', async () => {
+    const profile = await loadProfile('pine64-sopine');
+    const { image } = await smallImage(profile, undefined, 'cd'.repeat(32));
+    const report = await inspectImage(image);
+    expect(report.root.boxSecret).toBe('baked');
+    const offset = report.mbr.partitions[1]!.start * 512;
+    expect(await debugfsRequest(image, offset, 'cat /var/lib/skyminer/box.secret')).toBe(
+      `${'cd'.repeat(32)}\n`,
+    );
+    expect(await debugfsRequest(image, offset, 'stat /var/lib/skyminer/box.secret')).toMatch(
+      /Mode:\s+0600[\s\S]*User:\s+0\s+Group:\s+0/,
     );
   });
 

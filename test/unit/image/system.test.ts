@@ -2,14 +2,19 @@ import { describe, expect, it } from 'vitest';
 import { parseConfigText } from '../../../firmware/config/load.js';
 import { hashPassword } from '../../../firmware/console/password.js';
 import { loadProfile } from '../../../images/profile/load.js';
+import { StagingTree } from '../../../images/rootfs/staging.js';
 import {
   bakedConfigText,
+  checkBoxSecret,
   checkConsolePasswordHash,
   checkPasswordHash,
   checkSshKey,
   imageRelease,
   runlevels,
+  stageSystem,
 } from '../../../images/stages/system.js';
+
+const SECRET = 'ab'.repeat(32);
 
 describe('baked system files', () => {
   it('refuses a plain password where a crypt hash is expected', () => {
@@ -33,6 +38,37 @@ describe('baked system files', () => {
       box_secret: '/var/lib/skyminer/box.secret',
       board_key: '/var/lib/skyminer/board.key',
     });
+  });
+
+  it('bakes a given box secret where the config points, readable by root only', async () => {
+    const tree = new StagingTree();
+    const profile = await loadProfile('qemu-virt-arm64');
+    const base = {
+      profile,
+      init: 'busybox',
+      firmwareVersion: '1.2.3',
+      sshKeys: [],
+      hasConsole: true,
+    } as const;
+    await stageSystem(tree, { ...base, overlayDir: 'images/overlay', boxSecret: SECRET });
+    expect(tree.get('/var/lib/skyminer/box.secret')).toMatchObject({
+      kind: 'file',
+      data: `${SECRET}\n`,
+      mode: 0o600,
+      uid: 0,
+      gid: 0,
+    });
+    const without = new StagingTree();
+    await stageSystem(without, { ...base, overlayDir: 'images/overlay' });
+    expect(without.get('/var/lib/skyminer/box.secret')).toBeUndefined();
+  });
+
+  it('takes a box secret of 64 hex digits and names the file of anything else', () => {
+    expect(checkBoxSecret(`${SECRET.toUpperCase()}\n`, 'box.secret')).toBe(SECRET);
+    expect(() => checkBoxSecret('hunter2', '/tmp/box.secret')).toThrow(
+      '--box-secret: /tmp/box.secret must hold 64 hex digits (32 random bytes)',
+    );
+    expect(() => checkBoxSecret(`${SECRET}00`, 'box.secret')).toThrow('--box-secret');
   });
 
   it('accepts one OpenSSH public key line and refuses anything else', () => {
