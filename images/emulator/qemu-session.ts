@@ -157,19 +157,20 @@ export class QemuSession {
 
   /**
    * Turns the logged-in shell into a plain command channel: no echo and no prompt, so that what a command
-   * prints is all that arrives between sending it and its end marker.
+   * prints is all that arrives between sending it and its end marker. A shell opened from the console runs in a
+   * pseudo-terminal whose line ends pass through the serial port's own onlcr too, so a line may end in \r\r\n.
    */
   async quietShell(timeoutMs = 10_000): Promise<void> {
     const tag = `@@${Math.random().toString(36).slice(2, 8)}`;
     this.send(`stty -echo; PS1=''; PS2=''; echo ${tag}-$((6*7))\n`);
-    await this.expect(new RegExp(`${tag}-42\\r?\\n`), timeoutMs);
+    await this.expect(new RegExp(`${tag}-42\\r*\\n`), timeoutMs);
   }
 
   /** Runs a command in a shell made quiet by quietShell() and returns what it printed. */
   async shell(command: string, timeoutMs = 20_000): Promise<string> {
     const tag = `@@${Math.random().toString(36).slice(2, 8)}`;
     this.send(`${command}; echo ${tag}-$((6*7))\n`);
-    const m = await this.expect(new RegExp(`([\\s\\S]*?)${tag}-42\\r?\\n`), timeoutMs);
+    const m = await this.expect(new RegExp(`([\\s\\S]*?)${tag}-42\\r*\\n`), timeoutMs);
     return m[1]!.replace(/\x1b\[[0-9;?]*[A-Za-z]/g, '').replace(/\r/g, '');
   }
 
