@@ -4,12 +4,13 @@ SHELL := /bin/bash
 NODE_OK := $(shell node -e 'process.exit(+process.versions.node.split(".")[0] >= 20 ? 0 : 1)' 2>/dev/null && echo yes)
 SOURCES := $(shell find firmware drivers images test -name "*.ts" 2>/dev/null) $(wildcard firmware/sim/smart/*) firmware/sim/smartctl-stand-in.sh tsconfig.json
 
-.PHONY: help deps build run test lint typecheck unit bench clean panel-pictures rig test-hil
+.PHONY: help deps build run test lint typecheck unit bench clean panel-pictures rig test-hil image image-deps test-image
 
 help:
 	@echo "make run    install what is missing, then start the simulated Skyminer"
 	@echo "make test   install what is missing, then typecheck, lint and run every test"
 	@echo "make bench  print the benchmark figures"
+	@echo "make image BOARD=<profile>  build a card image into out/ (profiles: images/boards/*.toml)"
 
 # System packages the native addons and tests need (python3, make, g++ build the addons with node-gyp).
 .cache/apt.stamp:
@@ -36,6 +37,21 @@ $(NATIVE): drivers/native/ioctl.c drivers/native/binding.gyp node_modules/.insta
 
 deps: node_modules/.installed $(NATIVE)
 
+# What the image builder and its boot test need from Debian: filesystem and partition tools, QEMU, xz, the
+# cross compilers for the native addons (their binutils also strip the musl ones zig builds; readelf checks
+# them), and the arm64/armhf package lists for the pinned Debian inputs. zig itself is a pinned npm input.
+IMAGE_APT := e2fsprogs mtools fdisk dosfstools qemu-system-arm xz-utils openssl binutils g++-aarch64-linux-gnu g++-arm-linux-gnueabihf
+.cache/image-deps.stamp:
+	@mkdir -p .cache
+	@SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); update=""; missing=""; \
+	for a in arm64 armhf; do dpkg --print-foreign-architectures | grep -qx $$a || { $$SUDO dpkg --add-architecture $$a; update=1; }; done; \
+	for p in $(IMAGE_APT); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	[ -z "$$update$$missing" ] || { echo "image builder needs:$$missing (and the arm64/armhf package lists)"; \
+	  $$SUDO apt-get update -qq && { [ -z "$$missing" ] || DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq --no-install-recommends $$missing; }; }
+	@touch $@
+
+image-deps: .cache/image-deps.stamp
+
 dist/.built: node_modules/.installed $(NATIVE) $(SOURCES)
 	npx tsc -p tsconfig.json
 	@cp -r firmware/sim/smartctl-stand-in.sh firmware/sim/smart dist/firmware/sim/
@@ -53,7 +69,7 @@ lint: deps
 	npx eslint .
 	npx prettier --check .
 
-unit: build
+unit: build image-deps
 	npx vitest run --reporter=default --reporter=json --outputFile.json=.cache/vitest.json
 
 # The hardware-in-the-loop tests: Debian's ARM kernels under QEMU drive the real drivers (test/hil, test/rig).
@@ -81,12 +97,20 @@ test-hil: build rig
 
 test: typecheck lint unit test-hil
 
-bench: build rig
+bench: build rig image-deps
 	node dist/test/bench/run.js
 
 # The README's pictures of every panel page, drawn by the page renderers from the sample box.
 panel-pictures: build
 	node dist/firmware/panel/pictures.js docs/panel
+
+image: build image-deps
+	@[ -n "$(BOARD)" ] || { echo "usage: make image BOARD=<profile>; profiles: $$(ls images/boards | sed -n 's/\.toml$$//p' | tr '\n' ' ')"; exit 2; }
+	node dist/images/cli/skyminer-image.js build $(BOARD) $(IMAGE_FLAGS)
+
+# The image builder's tests alone (make test runs them with the rest).
+test-image: build image-deps
+	npx vitest run test/unit/image test/integration/image
 
 clean:
 	rm -rf dist .cache node_modules/.installed

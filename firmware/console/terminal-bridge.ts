@@ -1,3 +1,4 @@
+import { userInfo } from 'node:os';
 import { spawn, type IPty } from 'node-pty';
 import type { AttachCommand } from '../control/sources.js';
 
@@ -19,14 +20,15 @@ export function runInTerminal(
 ): Promise<number> {
   const [file, ...args] = command.argv;
   if (file === undefined) return Promise.resolve(1);
+  const home = homeDir();
   let child: IPty;
   try {
     child = spawn(file, args, {
       name: process.env.TERM ?? 'vt100',
       cols: io.output.columns || 80,
       rows: io.output.rows || 24,
-      cwd: process.env.HOME ?? '/',
-      env: { ...process.env, ...command.env } as Record<string, string>,
+      cwd: home,
+      env: { ...process.env, HOME: home, ...command.env } as Record<string, string>,
     });
   } catch (err) {
     io.output.write(`cannot start ${file}: ${(err as Error).message.split('\n')[0]}\r\n`);
@@ -53,4 +55,15 @@ export function runInTerminal(
       resolve(exitCode);
     });
   });
+}
+
+/**
+ * The account's home from passwd, as login(1) sets it: a console started by init inherits HOME=/ from it.
+ */
+function homeDir(): string {
+  try {
+    return userInfo().homedir || process.env.HOME || '/';
+  } catch {
+    return process.env.HOME ?? '/';
+  }
 }

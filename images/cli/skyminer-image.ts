@@ -3,6 +3,8 @@
 import { realpathSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
 import { APK_USAGE, apkCommand } from './apk-command.js';
+import { BUILD_USAGE, buildCommand } from './build-command.js';
+import { INSPECT_USAGE, inspectCommand } from './inspect-command.js';
 
 export interface CommandIo {
   out(text: string): void;
@@ -17,11 +19,18 @@ export interface Command {
 
 export const COMMANDS: Record<string, Command> = {
   apk: { summary: 'install Alpine packages into an image root', usage: APK_USAGE, run: apkCommand },
+  build: { summary: 'build a card image for a board profile', usage: BUILD_USAGE, run: buildCommand },
+  inspect: {
+    summary: 'print the partition table, bootloader, boot config and root of an image',
+    usage: INSPECT_USAGE,
+    run: inspectCommand,
+  },
 };
 
 function help(): string {
   const lines = Object.entries(COMMANDS).map(([name, c]) => `  ${name.padEnd(10)}${c.summary}`);
-  return `usage: skyminer-image COMMAND [ARGS...]\n\ncommands:\n${lines.join('\n')}\n`;
+  const usages = Object.values(COMMANDS).map((c) => c.usage);
+  return `usage: skyminer-image COMMAND [ARGS...]\n\ncommands:\n${lines.join('\n')}\n\n${usages.join('\n')}\n`;
 }
 
 /** Runs one command line; returns the exit code (0 done, 1 refused or failed, 2 usage). */

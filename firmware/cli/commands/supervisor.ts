@@ -57,14 +57,14 @@ export async function openBoardLines(config: Config, logger: Logger): Promise<Ma
   return lines;
 }
 
-/** The manager's own watchdog: nothing else can reset the manager, so a stalled loop must. */
-async function armOwnWatchdog(config: Config, logger: Logger): Promise<DevWatchdog | undefined> {
+/**
+ * The manager's own watchdog: nothing else can reset the manager, so a stalled loop must. Only made here; the
+ * Supervisor opens (arms) it in start() and pets it from its tick. Opening it here as well would arm it on a
+ * descriptor nobody pets, and the second open would fail, leaving the manager to be reset while healthy.
+ */
+function ownWatchdog(config: Config, logger: Logger): DevWatchdog | undefined {
   try {
-    const device = new DevWatchdog(config.supervisor.watchdog, { ioctl: loadNativeIoctl() });
-    await device.open(config.supervisor.watchdog_timeout_s);
-    if (device.refused) logger.warn(`watchdog: ${device.path}: ${device.refused}`);
-    logger.info(`watchdog: ${device.path} armed, ${device.timeoutS} s`);
-    return device;
+    return new DevWatchdog(config.supervisor.watchdog, { ioctl: loadNativeIoctl() });
   } catch (err) {
     logger.error(`watchdog: ${(err as Error).message}`);
     return undefined;
@@ -83,8 +83,8 @@ export async function supervisorCommand(argv: string[]): Promise<number> {
     { maxBytes: config.supervisor.event_log_max_bytes, keep: config.supervisor.event_log_keep },
   );
   const lines = await openBoardLines(config, logger);
-  // Armed before the loop starts; the supervisor pets it from its own tick, so a stalled loop resets the manager.
-  const watchdog = await armOwnWatchdog(config, logger);
+  // Armed by start(); the supervisor pets it from its own tick, so a stalled loop resets the manager.
+  const watchdog = ownWatchdog(config, logger);
   const supervisor = new Supervisor({
     ...supervisorSettings(config),
     lines,
@@ -92,11 +92,14 @@ export async function supervisorCommand(argv: string[]): Promise<number> {
     keyFor: keys.keyFor,
     boardAddress: (board) => ({ address: boardAddress(config, board), port: config.network.agent_port }),
     stateFile: join(config.supervisor.state_dir, 'state.json'),
-    ...(watchdog ? { watchdog: { device: watchdog, timeoutS: watchdog.timeoutS } } : {}),
+    ...(watchdog ? { watchdog: { device: watchdog, timeoutS: config.supervisor.watchdog_timeout_s } } : {}),
     logger,
     events: events.sink,
   });
   await supervisor.start();
+  if (watchdog?.refused) logger.warn(`watchdog: ${watchdog.path}: ${watchdog.refused}`);
+  if (watchdog && watchdog.timeoutS > 0)
+    logger.info(`watchdog: ${watchdog.path} armed, ${watchdog.timeoutS} s`);
 
   // Rewards figures from the hypervisor and a Skycoin node; either being away only marks the figures stale.
   let rewards: RewardsService | undefined;

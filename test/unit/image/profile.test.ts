@@ -1,0 +1,87 @@
+import { describe, expect, it } from 'vitest';
+import { listProfiles, loadProfile, parseProfileText, ProfileError } from '../../../images/profile/load.js';
+
+const minimal = `
+name = "test-board"
+description = "a test board"
+arch = "aarch64"
+rootfs = "alpine"
+[kernel]
+package = "linux-lts"
+image = "boot/vmlinuz-lts"
+[bootloader]
+kind = "none"
+[console]
+device = "ttyS0"
+[watchdog]
+module = "sunxi_wdt"
+`;
+const bad =
+  (extra: string, base = minimal) =>
+  () =>
+    parseProfileText(base + extra, 'test-board.toml');
+
+describe('board profiles', () => {
+  it('ships a 64-bit and a 32-bit board, and both emulator profiles', async () => {
+    const names = await listProfiles();
+    const profiles = await Promise.all(names.map((n) => loadProfile(n)));
+    const boards = profiles.filter((p) => p.rootfs === 'alpine');
+    expect(boards.some((p) => p.arch === 'aarch64')).toBe(true);
+    expect(boards.some((p) => p.arch === 'armv7')).toBe(true);
+    expect(names).toContain('qemu-virt-arm64');
+    expect(names).toContain('qemu-virt-armv7');
+    for (const p of boards) expect(p.bootloader.kind).toBe('sunxi');
+  });
+
+  it('names the sunxi SPL offset as 8 KiB on every real board', async () => {
+    for (const n of await listProfiles()) {
+      const p = await loadProfile(n);
+      if (p.bootloader.kind === 'sunxi') expect(p.bootloader.offset).toBe(8192);
+    }
+  });
+
+  it('names an unknown key by its path', () => {
+    expect(bad('\n[layout]\nboot_size = 64\n')).toThrow('test-board.toml: unknown key layout.boot_size');
+  });
+
+  it('names a bad architecture and what was given', () => {
+    expect(() => parseProfileText(minimal.replace('"aarch64"', '"x86"'), 'p.toml')).toThrow(
+      /^p\.toml: arch: .*got "x86"$/,
+    );
+  });
+
+  it('checks the baked device config against the firmware schema', () => {
+    expect(bad('\n[firmware_config.box]\nboards = 6\n')).toThrow(
+      'test-board.toml: firmware_config: box.boards: expected a multiple of 4',
+    );
+  });
+
+  it('refuses a bootloader that would run into the first partition', () => {
+    const sunxi = minimal.replace(
+      'kind = "none"',
+      'kind = "sunxi"\noffset = 4194304\nfile = "u-boot.bin"\ndefconfig = "x_defconfig"',
+    );
+    expect(() => parseProfileText(sunxi, 'p.toml')).toThrow(
+      'p.toml: bootloader.offset: must lie before the first partition',
+    );
+  });
+
+  it('refuses a package without the path of the file in it', () => {
+    const sunxi = minimal.replace(
+      'kind = "none"',
+      'kind = "sunxi"\ninput = "u-boot-sunxi-arm64"\nfile = "u-boot.bin"\ndefconfig = "x_defconfig"',
+    );
+    expect(() => parseProfileText(sunxi, 'p.toml')).toThrow('bootloader: input and path go together');
+  });
+
+  it('gives the line and column of broken TOML', () => {
+    expect(() => parseProfileText('name = ', 'p.toml')).toThrow(/^p\.toml:1:\d+: not valid TOML/);
+  });
+
+  it('lists the known profiles when asked for one that does not exist', async () => {
+    await expect(loadProfile('orangepi-zero9')).rejects.toThrow(ProfileError);
+    await expect(loadProfile('orangepi-zero9')).rejects.toThrow(
+      /no board profile "orangepi-zero9"; profiles: .*qemu-virt-arm64/,
+    );
+  });
+});
