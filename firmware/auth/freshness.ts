@@ -1,7 +1,7 @@
 /**
  * The clock check on heartbeats: a heartbeat stamped further than `windowMs` from the manager's clock is
- * refused. Boards take their time from the manager, so honest skew is small; a board whose clock is off is
- * still not restarted, because the probe (a nonce, no clock) answers for it.
+ * refused. Boards take their time from the manager (the image's time-config), so honest skew is small; a board
+ * whose clock is off is still not restarted, because the probe (a nonce, no clock) answers for it.
  */
 export function outsideWindow(sentMs: number, now: number, windowMs: number): string | undefined {
   const skew = sentMs - now;

@@ -117,7 +117,8 @@ export function runlevels(init: InitSystem): Record<string, string[]> {
     : {
         sysinit: ['devfs', 'dmesg', 'mdev'],
         boot: ['modules', 'hostname', 'syslog', 'skyminer-firstboot', 'bootmisc'],
-        default: ['skyminer-agent', 'skyminer-supervisor'],
+        // chronyd with the sources first boot wrote (time-config); dropbear for --ssh-key and `attach`.
+        default: ['chronyd', 'dropbear', 'skyminer-agent', 'skyminer-supervisor'],
         shutdown: ['mount-ro', 'killprocs'],
       };
 }

@@ -144,6 +144,7 @@ const STAND_INS: PackageSpec[] = [
     version: '4.5-r0',
     files: [
       { path: 'usr/sbin/chronyd', content: 'chronyd stand-in', mode: 0o755 },
+      service('chronyd'),
       // Owned by name: the package's number (123) is not daemon's uid in this root (2).
       {
         path: 'var/lib/chrony',
@@ -274,7 +275,7 @@ describe('pine64-sopine image on an Alpine root (local repository)', () => {
     expect(report.root.services).toEqual({
       sysinit: ['devfs', 'dmesg', 'mdev', 'skyminer-first-boot'],
       boot: ['bootmisc', 'hostname', 'modules', 'skyminer-firstboot', 'syslog'],
-      default: ['skyminer-agent', 'skyminer-supervisor'],
+      default: ['chronyd', 'dropbear', 'skyminer-agent', 'skyminer-supervisor'],
       shutdown: ['killprocs', 'mount-ro'],
     });
     expect(await debugfs('cat /var/lib/skyminer/first-boot/pending')).toContain(

@@ -122,6 +122,10 @@ describe(`${PROFILE} image`, () => {
       );
       expect(procs).toContain('/usr/bin/node /usr/lib/skyminer/firmware/cli/main.js supervisor');
       expect(procs).toContain('/usr/bin/node /usr/lib/skyminer/firmware/cli/main.js agent');
+      // The manager keeps the box's time and serves it to the boards (chronyd reads it on the Alpine boards).
+      expect(await vm.shell('cat /etc/chrony/chrony.conf')).toContain(
+        'local stratum 10\nallow 192.168.0.0/24\n',
+      );
       // Node takes several seconds to start under TCG: wait for both services' first lines.
       const log = await vm.shell(
         'for i in $(seq 90); do [ $(logread | grep -cE "(supervisor: watching|agent: board 1 reporting)") -ge 2 ] && break; sleep 1; done; logread | grep -E " skyminer-(supervisor|agent): "',

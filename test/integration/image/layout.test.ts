@@ -151,7 +151,11 @@ describe('card layout of every profile', async () => {
       expect(report.root.features).not.toContain(f);
     expect(report.root.label).toBe('skyroot');
 
-    expect(report.root.services.default).toEqual(['skyminer-agent', 'skyminer-supervisor']);
+    expect(report.root.services.default).toEqual(
+      profile.rootfs === 'alpine'
+        ? ['chronyd', 'dropbear', 'skyminer-agent', 'skyminer-supervisor']
+        : ['skyminer-agent', 'skyminer-supervisor'],
+    );
     expect(report.root.services.boot).toContain('skyminer-firstboot');
     expect(report.root.rootPassword).toBe('locked');
     expect(report.root.consolePassword).toBe('locked');
