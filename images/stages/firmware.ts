@@ -104,8 +104,12 @@ function toolchain(
     : Promise.resolve(glibcToolchain(profile));
 }
 
-/** Cache directories: the glibc ones keep their names; musl and its zig pin are part of the others'. */
+/** How crossBuild builds (its flags, the strip): change it whenever they change, so no cache outlives them. */
+const ADDON_RECIPE = 'file-prefix-map of build dir and node headers; strip --strip-unneeded; v2';
+
+/** Cache directories of built addons: the sources, the recipe, and for musl the zig pin. */
 function cacheKey(h: ReturnType<typeof createHash>, libc: 'glibc' | 'musl', lock: InputLock): string {
+  h.update(ADDON_RECIPE);
   if (libc === 'musl') h.update('musl').update(JSON.stringify(lock[ZIG_INPUT] ?? null));
   return `${libc === 'musl' ? 'musl-' : ''}${h.digest('hex').slice(0, 16)}`;
 }
