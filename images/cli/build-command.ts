@@ -1,6 +1,7 @@
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { buildImage, repoRoot } from '../build.js';
+import { plainProgress, TerminalProgress } from './progress.js';
 import type { CommandIo } from './skyminer-image.js';
 
 export const BUILD_USAGE = `usage: skyminer-image build BOARD [--out DIR] [--cache DIR] [--bootloader FILE]
@@ -39,6 +40,7 @@ export async function buildCommand(args: string[], io: CommandIo): Promise<numbe
     return 2;
   }
   const repo = repoRoot();
+  const progress = io.terminal ? new TerminalProgress(io.terminal) : plainProgress({ write: io.err });
   try {
     const r = await buildImage({
       profile: positionals[0]!,
@@ -53,11 +55,14 @@ export async function buildCommand(args: string[], io: CommandIo): Promise<numbe
       ...(v['alpine-repository'] ? { alpineRepositories: v['alpine-repository'] } : {}),
       ...(v['alpine-keys'] ? { alpineKeysDir: v['alpine-keys'] } : {}),
       compress: !v['no-compress'],
-      log: (m) => io.err(`skyminer-image: ${m}\n`),
+      log: (m) => progress.line(`skyminer-image: ${m}`),
+      progress: (fraction, detail) => progress.update(fraction, detail),
     });
+    progress.end();
     io.out(`${r.image}\n`);
     return 0;
   } catch (err) {
+    progress.end();
     io.err(`skyminer-image build: ${(err as Error).message.split('\n')[0]}\n`);
     return 1;
   }

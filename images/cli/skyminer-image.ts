@@ -5,10 +5,13 @@ import { pathToFileURL } from 'node:url';
 import { APK_USAGE, apkCommand } from './apk-command.js';
 import { BUILD_USAGE, buildCommand } from './build-command.js';
 import { INSPECT_USAGE, inspectCommand } from './inspect-command.js';
+import type { ProgressOut } from './progress.js';
 
 export interface CommandIo {
   out(text: string): void;
   err(text: string): void;
+  /** stderr when it is a terminal: long stages draw a live progress line on it. */
+  terminal?: ProgressOut;
 }
 
 export interface Command {
@@ -50,6 +53,10 @@ export async function main(argv: string[], io: CommandIo): Promise<number> {
 
 // Run only when started as a program (npm's bin link is a symlink, hence realpath), not when imported.
 if (process.argv[1] && import.meta.url === pathToFileURL(realpathSync(process.argv[1])).href) {
-  const io: CommandIo = { out: (t) => process.stdout.write(t), err: (t) => process.stderr.write(t) };
+  const io: CommandIo = {
+    out: (t) => process.stdout.write(t),
+    err: (t) => process.stderr.write(t),
+    ...(process.stderr.isTTY ? { terminal: process.stderr } : {}),
+  };
   process.exitCode = await main(process.argv.slice(2), io);
 }

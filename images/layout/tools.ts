@@ -1,4 +1,7 @@
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
+import { createReadStream, createWriteStream } from 'node:fs';
+import { rename, rm } from 'node:fs/promises';
+import { pipeline } from 'node:stream/promises';
 
 /** A host tool the builder needs is missing or failed: the message names the tool and its Debian package. */
 export class ToolError extends Error {
@@ -65,4 +68,53 @@ export function run(
     );
     if (opts.input !== undefined) child.stdin?.end(opts.input);
   });
+}
+
+/**
+ * Runs a filter (`xz -c`, say) from one file to another, reporting the bytes read so a terminal can show how far
+ * it got. The output appears under its name only when the tool succeeded (written to `<dest>.tmp` first).
+ */
+export async function filterFile(
+  cmd: string,
+  args: string[],
+  src: string,
+  dest: string,
+  onRead: (bytes: number) => void = () => undefined,
+): Promise<void> {
+  const tmp = `${dest}.tmp`;
+  const child = spawn(cmd, args, {
+    stdio: ['pipe', 'pipe', 'pipe'],
+    env: { PATH: process.env.PATH ?? '/usr/sbin:/usr/bin:/sbin:/bin', LC_ALL: 'C', TZ: 'UTC' },
+  });
+  let stderr = '';
+  child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+  const exited = new Promise<number | null>((resolve, reject) => {
+    child.once('error', (err: NodeJS.ErrnoException) => {
+      const pkg = PACKAGE_OF[cmd];
+      reject(
+        err.code === 'ENOENT'
+          ? new ToolError(`${cmd} not found${pkg ? ` (Debian package ${pkg}; make image installs it)` : ''}`)
+          : err,
+      );
+    });
+    child.once('close', resolve);
+  });
+  let read = 0;
+  const input = createReadStream(src).on('data', (chunk) => onRead((read += chunk.length)));
+  try {
+    const [, , code] = await Promise.all([
+      pipeline(input, child.stdin),
+      pipeline(child.stdout, createWriteStream(tmp)),
+      exited,
+    ]);
+    if (code !== 0)
+      throw new ToolError(
+        `${cmd} ${args.join(' ')} failed (exit ${code}): ${stderr.trim().split('\n').pop() ?? ''}`,
+      );
+    await rename(tmp, dest);
+  } catch (err) {
+    child.kill();
+    await rm(tmp, { force: true });
+    throw err;
+  }
 }
