@@ -72,7 +72,7 @@ lint: deps
 unit: build image-deps
 	npx vitest run --reporter=default --reporter=json --outputFile.json=.cache/vitest.json
 
-# The hardware-in-the-loop tests: Debian's ARM kernels under QEMU drive the real drivers (test/hil, test/rig).
+# The QEMU tier (test/hil): Debian's ARM kernels drive the real drivers (test/rig), and the emulator image boots.
 # QEMU, the cross compilers and the tools that assemble the root, in Debian's names; installed once.
 .cache/hil-apt.stamp:
 	@mkdir -p .cache
@@ -92,7 +92,7 @@ rig: .cache/hil-apt.stamp node_modules/.installed
 	@PATH=$$PATH:/sbin:/usr/sbin bash test/rig/build-root.sh arm64
 	@PATH=$$PATH:/sbin:/usr/sbin bash test/rig/build-root.sh armhf
 
-test-hil: build rig
+test-hil: build rig image-deps
 	npx vitest run --config vitest.hil.config.ts --reporter=default --reporter=json --outputFile.json=.cache/vitest-hil.json
 
 test: typecheck lint unit test-hil
@@ -108,9 +108,10 @@ image: build image-deps
 	@[ -n "$(BOARD)" ] || { echo "usage: make image BOARD=<profile>; profiles: $$(ls images/boards | sed -n 's/\.toml$$//p' | tr '\n' ' ')"; exit 2; }
 	node dist/images/cli/skyminer-image.js build $(BOARD) $(IMAGE_FLAGS)
 
-# The image builder's tests alone (make test runs them with the rest).
+# The image builder's tests alone (make test runs them with the rest; the boot test is in the QEMU tier).
 test-image: build image-deps
 	npx vitest run test/unit/image test/integration/image
+	npx vitest run --config vitest.hil.config.ts test/hil/image-boot.test.ts
 
 clean:
 	rm -rf dist .cache node_modules/.installed

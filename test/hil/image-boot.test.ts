@@ -4,11 +4,11 @@ import { mkdtemp, readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { hashPassword } from '../../../firmware/console/password.js';
-import { buildImage, repoRoot, type BuildResult } from '../../../images/build.js';
-import { QemuSession } from '../../../images/emulator/qemu-session.js';
-import { inspectImage } from '../../../images/inspect.js';
-import { debugfsRequest } from '../../../images/layout/ext4.js';
+import { hashPassword } from '../../firmware/console/password.js';
+import { buildImage, repoRoot, type BuildResult } from '../../images/build.js';
+import { QemuSession } from '../../images/emulator/qemu-session.js';
+import { inspectImage } from '../../images/inspect.js';
+import { debugfsRequest } from '../../images/layout/ext4.js';
 
 const repo = repoRoot();
 const PROFILE = 'qemu-virt-arm64';
