@@ -12,14 +12,15 @@ help:
 	@echo "make bench  print the benchmark figures"
 	@echo "make image BOARD=<profile>  build a card image into out/ (profiles: images/boards/*.toml)"
 
-# System packages the native addons and tests need (python3, make, g++ build the addons with node-gyp).
+# System packages the native addons and tests need (python3, make, g++ build the addons with node-gyp; the
+# attach-key tests check the key with OpenSSH's ssh-keygen).
 .cache/apt.stamp:
 	@mkdir -p .cache
-	@missing=""; for p in python3 make g++; do command -v $$p >/dev/null || missing="$$missing $$p"; done; \
+	@missing=""; for p in python3 make g++ ssh-keygen; do command -v $$p >/dev/null || missing="$$missing $$p"; done; \
 	if [ -n "$$missing" ]; then \
 	  echo "installing:$$missing"; \
 	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
-	  $$SUDO apt-get update -qq && $$SUDO apt-get install -y -qq python3 make g++; \
+	  $$SUDO apt-get update -qq && $$SUDO apt-get install -y -qq python3 make g++ openssh-client; \
 	fi
 	@touch $@
 

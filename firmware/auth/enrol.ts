@@ -1,5 +1,7 @@
-import { readFile, rm } from 'node:fs/promises';
+import { mkdir, readFile, rm } from 'node:fs/promises';
+import { dirname } from 'node:path';
 import { writeFileAtomic } from '../supervisor/atomic-file.js';
+import { deriveAttachKey, withAttachKey } from './attach-key.js';
 import { deriveBoardKey, formatKey, KeyError, parseKey } from './keys.js';
 
 /*
@@ -12,12 +14,14 @@ import { deriveBoardKey, formatKey, KeyError, parseKey } from './keys.js';
  * signed, bound to one boot and numbered).
  *
  * How keys get there, with no person at each board and no "ask and you get a key" service:
- * - The image builder draws one random box secret per box and bakes it (mode 0600) into the image that is
- *   flashed to every board of that box. The boards' images are identical; only the slot differs.
+ * - Every board of a box starts with the same random box secret (mode 0600): baked into the image flashed to
+ *   every board (`skyminer-image build --box-secret`), or drawn by the manager at its first boot and copied to
+ *   the others' boot partitions by the owner. The boards' images are identical; only the slot differs.
  * - On first boot each board derives its own key, HKDF(box secret, "board:<slot>"), writes it atomically,
  *   and (workers only) deletes the box secret. From then on a worker holds only its own key, so a worker
  *   taken over later can speak only for itself. The manager keeps the box secret and derives every key.
  * - Nothing is ever sent over the network to enrol, so there is no host to trust or to impersonate.
+ * - The same way, a worker adds the manager's ssh key for `attach` (attach-key.ts) to its authorized_keys.
  *
  * What we do not defend against: someone with the box's storage in hand before first boot (they hold the box
  * secret; physical access to an unenrolled box is ownership), or a compromised manager (it holds all keys).
@@ -28,6 +32,8 @@ export interface EnrolPaths {
   boardKey: string;
   /** The box secret baked into the image. */
   boxSecret: string;
+  /** A worker adds the manager's attach key here when it enrols; absent: no ssh access for `attach`. */
+  authorizedKeys?: string;
 }
 
 export interface Enrolment {
@@ -36,6 +42,10 @@ export interface Enrolment {
   enrolled: boolean;
   /** True when the box secret was removed from this board. */
   secretErased: boolean;
+  /** True when the manager's attach key was added to authorized_keys. */
+  attachKeyInstalled: boolean;
+  /** Why the attach key could not be added (the box secret is kept for the next try). */
+  attachKeyError?: string;
 }
 
 async function readIfPresent(path: string): Promise<string | undefined> {
@@ -47,22 +57,57 @@ async function readIfPresent(path: string): Promise<string | undefined> {
   }
 }
 
-/** Gives board `slot` its key: the enrolled one if present, else derives it from the box secret once. */
+/**
+ * Gives board `slot` its key: the enrolled one if present, else derives it from the box secret once. A worker then
+ * adds the manager's attach key and only then erases the secret. A failure there costs only `attach`, never the
+ * board's supervision: the secret stays, and the next start tries again.
+ */
 export async function enrolBoard(slot: number, paths: EnrolPaths): Promise<Enrolment> {
   const existing = await readIfPresent(paths.boardKey);
-  if (existing !== undefined)
-    return { key: parseKey(existing, paths.boardKey), enrolled: false, secretErased: false };
-  const secretText = await readIfPresent(paths.boxSecret);
-  if (secretText === undefined)
-    throw new KeyError(
-      `${paths.boardKey}: no board key and no box secret at ${paths.boxSecret} to enrol from`,
-    );
-  const key = deriveBoardKey(parseKey(secretText, paths.boxSecret), slot);
-  await writeFileAtomic(paths.boardKey, formatKey(key), 0o600);
+  let key: Buffer;
+  let secretText: string | undefined;
+  if (existing !== undefined) {
+    key = parseKey(existing, paths.boardKey);
+    // A worker that still holds the secret has its attach key left to install.
+    if (slot === 1 || paths.authorizedKeys === undefined)
+      return { key, enrolled: false, secretErased: false, attachKeyInstalled: false };
+    secretText = await readIfPresent(paths.boxSecret).catch(() => undefined);
+    if (secretText === undefined)
+      return { key, enrolled: false, secretErased: false, attachKeyInstalled: false };
+  } else {
+    secretText = await readIfPresent(paths.boxSecret);
+    if (secretText === undefined)
+      throw new KeyError(
+        `${paths.boardKey}: no board key and no box secret at ${paths.boxSecret} to enrol from`,
+      );
+    key = deriveBoardKey(parseKey(secretText, paths.boxSecret), slot);
+    await writeFileAtomic(paths.boardKey, formatKey(key), 0o600);
+  }
+  const enrolled = existing === undefined;
   // The manager derives every board's key and so keeps the secret; a worker needs only its own key.
-  const erase = slot !== 1;
-  if (erase) await rm(paths.boxSecret, { force: true });
-  return { key, enrolled: true, secretErased: erase };
+  if (slot === 1) return { key, enrolled, secretErased: false, attachKeyInstalled: false };
+  let attachKeyInstalled = false;
+  if (paths.authorizedKeys !== undefined) {
+    try {
+      // Before the secret goes: afterwards nothing on this board could derive the manager's public key.
+      const publicLine = deriveAttachKey(parseKey(secretText, paths.boxSecret)).publicLine;
+      await installAttachKey(paths.authorizedKeys, publicLine);
+      attachKeyInstalled = true;
+    } catch (err) {
+      const why =
+        err instanceof KeyError ? err.message : `${paths.authorizedKeys}: ${(err as Error).message}`;
+      return { key, enrolled, secretErased: false, attachKeyInstalled, attachKeyError: why };
+    }
+  }
+  await rm(paths.boxSecret, { force: true });
+  return { key, enrolled, secretErased: true, attachKeyInstalled };
+}
+
+async function installAttachKey(path: string, publicLine: string): Promise<void> {
+  const existing = await readIfPresent(path);
+  // sshd ignores a key file or directory that others may write.
+  await mkdir(dirname(path), { recursive: true, mode: 0o700 });
+  await writeFileAtomic(path, withAttachKey(existing ?? '', publicLine), 0o600);
 }
 
 /** The manager's box secret. */

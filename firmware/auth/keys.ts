@@ -8,10 +8,15 @@ export function generateBoxSecret(): Buffer {
   return randomBytes(KEY_BYTES);
 }
 
+/** A key for one purpose, HKDF-SHA256 of the box secret with the purpose as context (`board:3`, `ssh-attach`). */
+export function deriveBoxKey(boxSecret: Buffer, purpose: string): Buffer {
+  if (boxSecret.length !== KEY_BYTES) throw new RangeError(`box secret must be ${KEY_BYTES} bytes`);
+  return Buffer.from(hkdfSync('sha256', boxSecret, SALT, purpose, KEY_BYTES));
+}
+
 /** Board n's key: HKDF-SHA256 of the box secret with the board's slot as context. */
 export function deriveBoardKey(boxSecret: Buffer, board: number): Buffer {
-  if (boxSecret.length !== KEY_BYTES) throw new RangeError(`box secret must be ${KEY_BYTES} bytes`);
-  return Buffer.from(hkdfSync('sha256', boxSecret, SALT, `board:${board}`, KEY_BYTES));
+  return deriveBoxKey(boxSecret, `board:${board}`);
 }
 
 export function formatKey(key: Buffer): string {

@@ -114,6 +114,10 @@ export const configSchema = z.strictObject({
       box_secret: z.string().min(1).default('/etc/skyminer/box.key'),
       /** This board's own key, derived from the box secret at first boot. */
       board_key: z.string().min(1).default('/etc/skyminer/board.key'),
+      /** Where the manager keeps the ssh key `attach` uses (derived from the box secret); empty: none. */
+      attach_key: z.string().default(''),
+      /** The authorized_keys a board adds the manager's attach key to when it enrols; empty: none. */
+      authorized_keys: z.string().default(''),
     })
     .prefault({}),
   panel: z

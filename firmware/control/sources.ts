@@ -45,10 +45,24 @@ export interface ControlSources {
   attach?(board: number): AttachCommand;
 }
 
+export interface SshAttachOptions {
+  /** The manager's attach key (auth.attach_key), which every board trusts from its enrolment. */
+  identity?: string;
+  /** The boards' host keys, learned on first contact: they are made on the boards, not known in advance. */
+  knownHosts?: string;
+}
+
 /** The attach command of a real box: ssh as root to the board's address on the box's own network. */
-export function sshAttach(address: (board: number) => string): (board: number) => AttachCommand {
+export function sshAttach(
+  address: (board: number) => string,
+  options: SshAttachOptions = {},
+): (board: number) => AttachCommand {
+  const identity = options.identity ? ['-i', options.identity, '-o', 'IdentitiesOnly=yes'] : [];
+  const hosts = options.knownHosts
+    ? ['-o', 'StrictHostKeyChecking=accept-new', '-o', `UserKnownHostsFile=${options.knownHosts}`]
+    : [];
   return (board) => ({
-    argv: ['ssh', '-o', 'ConnectTimeout=5', `root@${address(board)}`],
+    argv: ['ssh', '-o', 'ConnectTimeout=5', ...identity, ...hosts, `root@${address(board)}`],
     note: `ssh to board ${board} at ${address(board)}`,
   });
 }

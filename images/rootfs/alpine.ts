@@ -38,6 +38,8 @@ export const ALPINE_PACKAGES = [
   'sfdisk',
   'util-linux-misc',
   'dropbear',
+  // OpenSSH's client for the manager's `attach`: it reads the OpenSSH-format key the supervisor writes.
+  'openssh-client-default',
   'chrony',
   // Satisfies the kernel's linux-firmware-any without the several hundred MiB of linux-firmware: the
   // boards' SoC drivers need no firmware files.

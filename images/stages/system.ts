@@ -80,6 +80,9 @@ export function bakedConfig(profile: Profile): Config {
   const auth = {
     box_secret: `${stateDir}/box.secret`,
     board_key: `${stateDir}/board.key`,
+    // `attach N` on the manager: ssh as root with a key every board trusts from its enrolment.
+    attach_key: `${stateDir}/attach_ed25519`,
+    authorized_keys: '/root/.ssh/authorized_keys',
     ...(given.auth as Record<string, unknown> | undefined),
   };
   return parseConfig({ ...given, auth }, `${profile.name}: firmware_config`);

@@ -144,6 +144,10 @@ describe(`${PROFILE} image`, () => {
       expect(identity).toMatch(
         /^[0-9a-f]{32}\n-rw------- +1 root +root +65 .*board\.key\n-rw------- +1 root +root +65 .*box\.secret\n-rw------- +1 root +root +\d+ .*console-password\nskyminer-1\n$/,
       );
+      // The key `attach` logs in to the boards with, derived from the box secret by the supervisor (root only).
+      expect(
+        await vm.shell('ls -l /var/lib/skyminer/attach_ed25519; head -n1 /var/lib/skyminer/attach_ed25519'),
+      ).toMatch(/^-rw------- +1 root +root +\d+ .*attach_ed25519\n-----BEGIN OPENSSH PRIVATE KEY-----\n$/);
       const conf = await vm.shell('cat /etc/skyminer/skyminer.conf');
       expect(conf).toMatch(/\[box\]\nslot = 1\nboards = 4/);
       expect(conf).toContain('box_secret = "/var/lib/skyminer/box.secret"');

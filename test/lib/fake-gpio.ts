@@ -1,4 +1,4 @@
-import { mkdir, symlink, writeFile } from 'node:fs/promises';
+import { mkdir, rename, symlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { GpioChardevApi } from '../../drivers/gpio/chardev.js';
 
@@ -104,9 +104,13 @@ export async function makeFakeSysfsLine(
   state: { direction: 'in' | 'out'; value: 0 | 1; activeLow?: 0 | 1 },
 ): Promise<string> {
   const dir = join(root, 'class/gpio', `gpio${number}`);
-  await mkdir(dir, { recursive: true });
-  await writeFile(join(dir, 'direction'), `${state.direction}\n`);
-  await writeFile(join(dir, 'value'), `${state.value}\n`);
-  await writeFile(join(dir, 'active_low'), `${state.activeLow ?? 0}\n`);
+  // The kernel makes the folder with all its attributes at once: build it aside and rename it into place, so a
+  // driver waiting for the export never sees half of it.
+  const staging = `${dir}.staging`;
+  await mkdir(staging, { recursive: true });
+  await writeFile(join(staging, 'direction'), `${state.direction}\n`);
+  await writeFile(join(staging, 'value'), `${state.value}\n`);
+  await writeFile(join(staging, 'active_low'), `${state.activeLow ?? 0}\n`);
+  await rename(staging, dir);
   return dir;
 }

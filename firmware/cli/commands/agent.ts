@@ -18,9 +18,16 @@ export async function agentCommand(argv: string[]): Promise<number> {
   const enrolment = await enrolBoard(board, {
     boardKey: config.auth.board_key,
     boxSecret: config.auth.box_secret,
+    ...(config.auth.authorized_keys ? { authorizedKeys: config.auth.authorized_keys } : {}),
   });
   if (enrolment.enrolled)
     stderrLogger.info(`agent: board ${board} enrolled; key in ${config.auth.board_key}`);
+  if (enrolment.attachKeyInstalled)
+    stderrLogger.info(`agent: the manager's attach key added to ${config.auth.authorized_keys}`);
+  if (enrolment.attachKeyError)
+    stderrLogger.warn(
+      `agent: attach key not installed (${enrolment.attachKeyError}); will retry at next start`,
+    );
   const a = config.agent;
   // A board without a watchdog device still reports; one with it must be armed before the first heartbeat.
   // On the manager the supervisor owns the watchdog: a device opens only once, and a hung supervisor must reset it.

@@ -1,5 +1,5 @@
-import { mkdir } from 'node:fs/promises';
-import { join } from 'node:path';
+import { mkdir, readFile } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
 import { DirectoryRoot } from '../../../drivers/fileroot/file-root.js';
 import { openOutputLine } from '../../../drivers/gpio/open.js';
 import type { LineSpec, OutputLine } from '../../../drivers/gpio/line.js';
@@ -9,8 +9,10 @@ import { loadNativeIoctl } from '../../../drivers/native/addon.js';
 import { DevWatchdog } from '../../../drivers/watchdog/dev-watchdog.js';
 import { Ssd1306 } from '../../../drivers/ssd1306/driver.js';
 import { Panel, panelSettings } from '../../panel/panel.js';
+import { deriveAttachKey } from '../../auth/attach-key.js';
 import { loadBoxSecret } from '../../auth/enrol.js';
 import { BoxKeys } from '../../auth/keys.js';
+import { writeFileAtomic } from '../../supervisor/atomic-file.js';
 import { JsonLinesEventLog } from '../../supervisor/event-log.js';
 import { supervisorSettings } from '../../supervisor/settings.js';
 import { Supervisor, type BoardLines } from '../../supervisor/supervisor.js';
@@ -57,6 +59,28 @@ export async function openBoardLines(config: Config, logger: Logger): Promise<Ma
   return lines;
 }
 
+/** The ssh key `attach` logs in to the boards with, from the box secret; a failure only costs `attach`. */
+async function writeAttachKey(
+  config: Config,
+  boxSecret: Buffer,
+  logger: Logger,
+): Promise<string | undefined> {
+  const path = config.auth.attach_key;
+  if (!path) return undefined;
+  try {
+    const { privateText } = deriveAttachKey(boxSecret);
+    const current = await readFile(path, 'utf8').catch(() => '');
+    if (current !== privateText) {
+      await mkdir(dirname(path), { recursive: true, mode: 0o700 });
+      await writeFileAtomic(path, privateText, 0o600);
+    }
+    return path;
+  } catch (err) {
+    logger.error(`attach: cannot write ${path} (${(err as Error).message}); attach will ask for a password`);
+    return undefined;
+  }
+}
+
 /**
  * The manager's own watchdog: nothing else can reset the manager, so a stalled loop must. Only made here; the
  * Supervisor opens (arms) it in start() and pets it from its tick. Opening it here as well would arm it on a
@@ -76,7 +100,9 @@ export async function supervisorCommand(argv: string[]): Promise<number> {
   const config = await readRoleConfig(argv);
   const logger = stderrLogger;
   await mkdir(config.supervisor.state_dir, { recursive: true });
-  const keys = new BoxKeys(await loadBoxSecret(config.auth.box_secret), config.box.boards);
+  const boxSecret = await loadBoxSecret(config.auth.box_secret);
+  const keys = new BoxKeys(boxSecret, config.box.boards);
+  const attachKey = await writeAttachKey(config, boxSecret, logger);
   const events = new JsonLinesEventLog(
     join(config.supervisor.state_dir, 'events.jsonl'),
     (m) => logger.warn(m),
@@ -150,7 +176,10 @@ export async function supervisorCommand(argv: string[]): Promise<number> {
     {
       ...firmwareSources({ view: () => supervisor.view(), panel, rewards: () => rewards }),
       config: { show: () => config },
-      attach: sshAttach((n) => boardAddress(config, n)),
+      attach: sshAttach((n) => boardAddress(config, n), {
+        ...(attachKey ? { identity: attachKey } : {}),
+        knownHosts: join(config.supervisor.state_dir, 'known_hosts'),
+      }),
     },
     { path: DEFAULT_CONTROL_PATH, logger },
   );

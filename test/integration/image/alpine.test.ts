@@ -140,6 +140,11 @@ const STAND_INS: PackageSpec[] = [
     files: [{ path: 'usr/sbin/dropbear', content: 'dropbear stand-in', mode: 0o755 }, service('dropbear')],
   },
   {
+    name: 'openssh-client-default',
+    version: '9.7_p1-r4',
+    files: [{ path: 'usr/bin/ssh', content: 'ssh stand-in', mode: 0o755 }],
+  },
+  {
     name: 'chrony',
     version: '4.5-r0',
     files: [

@@ -1,8 +1,9 @@
 import { createHmac } from 'node:crypto';
-import { mkdtemp, readFile, stat, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { deriveAttachKey } from '../../../firmware/auth/attach-key.js';
 import { enrolBoard, loadBoxSecret } from '../../../firmware/auth/enrol.js';
 import { openEnvelope, seal } from '../../../firmware/auth/envelope.js';
 import { CommandGuard, outsideWindow } from '../../../firmware/auth/freshness.js';
@@ -92,7 +93,12 @@ describe('first-boot enrolment', () => {
   it('derives a worker key from the baked-in box secret, writes it private, and erases the secret', async () => {
     const paths = await box();
     const first = await enrolBoard(4, paths);
-    expect(first).toEqual({ key: deriveBoardKey(secret, 4), enrolled: true, secretErased: true });
+    expect(first).toEqual({
+      key: deriveBoardKey(secret, 4),
+      enrolled: true,
+      secretErased: true,
+      attachKeyInstalled: false,
+    });
     expect(await readFile(paths.boardKey, 'utf8')).toBe(formatKey(deriveBoardKey(secret, 4)));
     expect((await stat(paths.boardKey)).mode & 0o777).toBe(0o600);
     await expect(stat(paths.boxSecret)).rejects.toMatchObject({ code: 'ENOENT' });
@@ -101,7 +107,53 @@ describe('first-boot enrolment', () => {
       key: deriveBoardKey(secret, 4),
       enrolled: false,
       secretErased: false,
+      attachKeyInstalled: false,
     });
+  });
+
+  it("adds the manager's attach key to a worker's authorized_keys, keeping the owner's own keys", async () => {
+    const paths = await box();
+    const ssh = join(paths.boardKey, '..', 'root-ssh');
+    const authorizedKeys = join(ssh, 'authorized_keys');
+    await mkdir(ssh, { mode: 0o700 });
+    await writeFile(authorizedKeys, 'ssh-ed25519 AAAAownerkey owner@laptop\n');
+    expect((await enrolBoard(3, { ...paths, authorizedKeys })).attachKeyInstalled).toBe(true);
+    expect(await readFile(authorizedKeys, 'utf8')).toBe(
+      `ssh-ed25519 AAAAownerkey owner@laptop\n${deriveAttachKey(secret).publicLine}\n`,
+    );
+    expect((await stat(authorizedKeys)).mode & 0o777).toBe(0o600);
+  });
+
+  it('keeps supervising when the attach key cannot be installed, and installs it at the next start', async () => {
+    const paths = await box();
+    const ssh = join(paths.boardKey, '..', 'ssh');
+    await writeFile(ssh, 'a file where the .ssh directory should be');
+    const authorizedKeys = join(ssh, 'authorized_keys');
+    const first = await enrolBoard(5, { ...paths, authorizedKeys });
+    expect(first).toMatchObject({ key: deriveBoardKey(secret, 5), enrolled: true, secretErased: false });
+    expect(first.attachKeyError).toMatch(/ssh\/authorized_keys: .*(EEXIST|ENOTDIR)/);
+    expect(await loadBoxSecret(paths.boxSecret)).toEqual(secret);
+    await rm(ssh);
+    const second = await enrolBoard(5, { ...paths, authorizedKeys });
+    expect(second).toEqual({
+      key: deriveBoardKey(secret, 5),
+      enrolled: false,
+      secretErased: true,
+      attachKeyInstalled: true,
+    });
+    expect(await readFile(authorizedKeys, 'utf8')).toBe(`${deriveAttachKey(secret).publicLine}\n`);
+    await expect(stat(paths.boxSecret)).rejects.toMatchObject({ code: 'ENOENT' });
+  });
+
+  it('gives the manager no attach key of its own to trust, and leaves a missing .ssh made private', async () => {
+    const paths = await box();
+    const authorizedKeys = join(paths.boardKey, '..', 'ssh', 'authorized_keys');
+    expect((await enrolBoard(1, { ...paths, authorizedKeys })).attachKeyInstalled).toBe(false);
+    await expect(stat(authorizedKeys)).rejects.toMatchObject({ code: 'ENOENT' });
+    const worker = await box();
+    const workerKeys = join(worker.boardKey, '..', 'ssh', 'authorized_keys');
+    await enrolBoard(2, { ...worker, authorizedKeys: workerKeys });
+    expect((await stat(join(workerKeys, '..'))).mode & 0o777).toBe(0o700);
   });
 
   it('keeps the box secret on the manager, which derives every board key from it', async () => {

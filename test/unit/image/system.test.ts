@@ -37,6 +37,8 @@ describe('baked system files', () => {
     expect(c.auth).toEqual({
       box_secret: '/var/lib/skyminer/box.secret',
       board_key: '/var/lib/skyminer/board.key',
+      attach_key: '/var/lib/skyminer/attach_ed25519',
+      authorized_keys: '/root/.ssh/authorized_keys',
     });
   });
 
