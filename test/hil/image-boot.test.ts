@@ -37,6 +37,15 @@ const build = (out: string) =>
 // The console's prompt, as the last thing on the line: readline may follow it with a cursor move (ESC [ n G).
 const PROMPT = 'skyminer> (?:\\x1b\\[\\d+G)?$';
 
+/** The supervisor and the agent run from the firmware, as the services started them (their pid files). */
+async function expectBothServices(vm: QemuSession): Promise<void> {
+  const procs = await vm.shell(
+    'for s in supervisor agent; do tr "\\0" " " < /proc/$(cat /run/skyminer/skyminer-$s.pid)/cmdline; echo; done',
+  );
+  expect(procs).toContain('/usr/bin/node /usr/lib/skyminer/firmware/cli/main.js supervisor');
+  expect(procs).toContain('/usr/bin/node /usr/lib/skyminer/firmware/cli/main.js agent');
+}
+
 let first: BuildResult;
 
 beforeAll(async () => {
@@ -117,11 +126,7 @@ describe(`${PROFILE} image`, () => {
       await vm.expect(/skyminer-1:~# /, 30_000);
       await vm.quietShell();
       expect((await vm.shell('id -u')).trim()).toBe('0');
-      const procs = await vm.shell(
-        'for s in supervisor agent; do tr "\\0" " " < /proc/$(cat /run/skyminer/skyminer-$s.pid)/cmdline; echo; done',
-      );
-      expect(procs).toContain('/usr/bin/node /usr/lib/skyminer/firmware/cli/main.js supervisor');
-      expect(procs).toContain('/usr/bin/node /usr/lib/skyminer/firmware/cli/main.js agent');
+      await expectBothServices(vm);
       // The manager keeps the box's time and serves it to the boards (chronyd reads it on the Alpine boards).
       expect(await vm.shell('cat /etc/chrony/chrony.conf')).toContain(
         'local stratum 10\nallow 192.168.0.0/24\n',
@@ -207,11 +212,7 @@ describe('qemu-virt-armv7 image booted in QEMU (virt, TCG, softdog)', () => {
     await vm.expect(/skyminer-1:~# /, 40_000);
     await vm.quietShell();
     expect((await vm.shell('uname -m')).trim()).toBe('armv7l');
-    const procs = await vm.shell(
-      'for s in supervisor agent; do tr "\\0" " " < /proc/$(cat /run/skyminer/skyminer-$s.pid)/cmdline; echo; done',
-    );
-    expect(procs).toContain('/usr/bin/node /usr/lib/skyminer/firmware/cli/main.js supervisor');
-    expect(procs).toContain('/usr/bin/node /usr/lib/skyminer/firmware/cli/main.js agent');
+    await expectBothServices(vm);
     const log = await vm.shell(
       'for i in $(seq 120); do logread | grep -q "watchdog: /dev/watchdog armed" && break; sleep 1; done; logread | grep " skyminer-supervisor: "',
       150_000,
