@@ -17,7 +17,9 @@ describe('skyminer sim in a terminal', () => {
     const exited = new Promise<number>((resolve) => pty.onExit(({ exitCode }) => resolve(exitCode)));
     const deadline = Date.now() + 10_000;
     const lastFrame = () => plain(screen.slice(screen.lastIndexOf('\x1b[H')));
-    while (!/8\/8 UP|(?:\s[1-8]\s+up[\s\S]*){8}/.test(lastFrame()) && Date.now() < deadline) {
+    // A frame arrives in several chunks: wait for one whose footer (its last line) is in as well.
+    const complete = (f: string) => /(?:\s[1-8]\s+up[\s\S]*){8}/.test(f) && f.includes('Ctrl-C exits');
+    while (!complete(lastFrame()) && Date.now() < deadline) {
       await new Promise((r) => setTimeout(r, 50));
     }
     const frame = lastFrame();
