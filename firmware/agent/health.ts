@@ -73,39 +73,34 @@ export function rootSpaceCheck(minFreePercent: number, path = '/', stat: StatFs 
   };
 }
 
-/** Fails when no process named `comm` (as /proc/<pid>/comm shows it) runs. */
-export function processAliveCheck(root: FileRoot, comm: string, name = 'visor'): HealthCheck {
-  return {
-    name,
-    check: async () => {
-      const pids = (await root.list('proc')).filter((e) => /^\d+$/.test(e));
-      for (const pid of pids) {
-        try {
-          if ((await root.readText(`proc/${pid}/comm`)).trim() === comm) return true;
-        } catch {
-          // The process ended between the listing and the read.
-        }
-      }
-      return false;
-    },
-  };
-}
-
 export interface HealthLimits {
   eventLoopLagMs: number;
   minFreeMemoryBytes: number;
   minRootFreePercent: number;
-  /** The process that must run (the Skywire visor); none to skip the check. */
-  process?: string;
 }
 
-/** The checks a real board runs, reading /proc through `root` (a DirectoryRoot at `/` on the device). */
+/**
+ * The checks that gate a board's watchdog, reading /proc through `root` (a DirectoryRoot at `/` on the device).
+ * Only the agent's own health belongs here: a check that fails stops the petting and resets the board, so a
+ * service that can be restarted (the Skywire visor) is supervised as a service, never through the watchdog.
+ */
 export function defaultChecks(root: FileRoot, limits: HealthLimits, stat?: StatFs): HealthCheck[] {
-  const checks = [
+  return [
     eventLoopLagCheck(limits.eventLoopLagMs),
     freeMemoryCheck(root, limits.minFreeMemoryBytes),
     rootSpaceCheck(limits.minRootFreePercent, '/', stat),
   ];
-  if (limits.process) checks.push(processAliveCheck(root, limits.process));
-  return checks;
+}
+
+/** The limits the `[agent]` section of the config sets. */
+export function healthLimits(agent: {
+  event_loop_lag_ms: number;
+  min_free_memory_mb: number;
+  min_root_free_percent: number;
+}): HealthLimits {
+  return {
+    eventLoopLagMs: agent.event_loop_lag_ms,
+    minFreeMemoryBytes: agent.min_free_memory_mb * 1024 * 1024,
+    minRootFreePercent: agent.min_root_free_percent,
+  };
 }

@@ -98,8 +98,6 @@ export const configSchema = z.strictObject({
       event_loop_lag_ms: z.int().min(10).max(60_000).default(1000),
       min_free_memory_mb: z.int().min(0).max(65_536).default(32),
       min_root_free_percent: z.number().min(0).max(100).default(5),
-      /** The process that must run; empty to skip the check. */
-      visor_process: z.string().max(15).default('skywire-visor'),
       /** SMART is read this often per disk; with -n standby, a sleeping disk is not woken. */
       smart_period_s: z
         .int()

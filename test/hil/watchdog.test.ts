@@ -11,9 +11,8 @@ manager_address = "127.0.0.1"
 [agent]
 watchdog = "/dev/watchdog"
 watchdog_timeout_s = ${TIMEOUT_S}
-# The guest runs no visor, and its root is an initramfs whose statfs reports no blocks: only the loop and memory
-# checks apply here, so the test measures the watchdog and not the guest's shape.
-visor_process = ""
+# The guest's root is an initramfs whose statfs reports no blocks: only the loop and memory checks apply here,
+# so the test measures the watchdog and not the guest's shape.
 min_root_free_percent = 0
 event_loop_lag_ms = 3000
 [auth]

@@ -4,7 +4,7 @@ import { existsSync } from 'node:fs';
 import { loadNativeIoctl } from '../../../drivers/native/addon.js';
 import { DevWatchdog } from '../../../drivers/watchdog/dev-watchdog.js';
 import { Agent } from '../../agent/agent.js';
-import { defaultChecks } from '../../agent/health.js';
+import { defaultChecks, healthLimits } from '../../agent/health.js';
 import { enrolBoard } from '../../auth/enrol.js';
 import { UsageError } from '../usage-error.js';
 import { readRoleConfig, stderrLogger, untilStopped } from './device-common.js';
@@ -28,7 +28,6 @@ export async function agentCommand(argv: string[]): Promise<number> {
     stderrLogger.warn(
       `agent: attach key not installed (${enrolment.attachKeyError}); will retry at next start`,
     );
-  const a = config.agent;
   // A board without a watchdog device still reports; one with it must be armed before the first heartbeat.
   // On the manager the supervisor owns the watchdog: a device opens only once, and a hung supervisor must reset it.
   const watchdog =
@@ -43,12 +42,7 @@ export async function agentCommand(argv: string[]): Promise<number> {
     intervalMs: config.supervisor.heartbeat_interval_ms,
     key: enrolment.key,
     listenPort: config.network.agent_port,
-    checks: defaultChecks(new DirectoryRoot('/'), {
-      eventLoopLagMs: a.event_loop_lag_ms,
-      minFreeMemoryBytes: a.min_free_memory_mb * 1024 * 1024,
-      minRootFreePercent: a.min_root_free_percent,
-      process: a.visor_process || undefined,
-    }),
+    checks: defaultChecks(new DirectoryRoot('/'), healthLimits(config.agent)),
     reboot: () => spawn('reboot', { stdio: 'ignore', detached: true }).unref(),
     logger: stderrLogger,
     // Armed at start, petted while healthy, disarmed by a clean stop (the magic close).
