@@ -10,7 +10,7 @@ help:
 	@echo "make run    install what is missing, then start the simulated Skyminer"
 	@echo "make test   install what is missing, then typecheck, lint and run every test"
 	@echo "make bench  print the benchmark figures"
-	@echo "make image BOARD=<profile>  build a card image into out/ (profiles: images/boards/*.toml)"
+	@echo "make image BOARD=<profile>  build a card image and its update bundle into out/ (profiles: images/boards/*.toml)"
 
 # System packages the native addons and tests need (python3, make, g++ build the addons with node-gyp; the
 # attach-key tests check the key with OpenSSH's ssh-keygen).
@@ -105,9 +105,14 @@ bench: build rig image-deps
 panel-pictures: build
 	node dist/firmware/panel/pictures.js docs/panel
 
+# The Ed25519 key that signs the update bundle written beside the image (made on first use; keep it, and keep
+# it private: the boards flashed from these images take updates signed with it only).
+SIGNING_KEY ?= .cache/update-signing.pem
+
 image: build image-deps
 	@[ -n "$(BOARD)" ] || { echo "usage: make image BOARD=<profile>; profiles: $$(ls images/boards | sed -n 's/\.toml$$//p' | tr '\n' ' ')"; exit 2; }
-	node dist/images/cli/skyminer-image.js build $(BOARD) $(IMAGE_FLAGS)
+	@[ -f "$(SIGNING_KEY)" ] || node dist/images/cli/skyminer-image.js bundle key $(SIGNING_KEY)
+	node dist/images/cli/skyminer-image.js build $(BOARD) --signing-key $(SIGNING_KEY) $(IMAGE_FLAGS)
 
 # The image builder's tests alone (make test runs them with the rest; the boot test is in the QEMU tier).
 test-image: build image-deps

@@ -3,6 +3,8 @@ import { createHash } from 'node:crypto';
 import { copyFile, mkdir, mkdtemp, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { keyId, loadSigningKey, publicKeyPem, UPDATE_KEYS_DIR } from '../firmware/update/keys.js';
+import { makeBundle, rootOfImage, type MadeBundle } from './bundle/make.js';
 import { extlinuxConf, kernelCmdline } from './layout/boot-config.js';
 import { inputDigest } from './layout/identity.js';
 import { assembleImage, signatureOf } from './layout/image.js';
@@ -47,6 +49,11 @@ export interface BuildOptions {
   alpineRepositories?: readonly string[];
   /** Keys the Alpine indexes and packages are checked against; default: Alpine's release keys (images/apk/keys). */
   alpineKeysDir?: string;
+  /**
+   * The Ed25519 key (PEM) that signs this firmware's updates: its public half goes into the image, and an update
+   * bundle of the image's root is written beside it. Absent: no bundle, and the image trusts no update key.
+   */
+  signingKey?: string;
   /** Source date; else SOURCE_DATE_EPOCH, else the last commit's time. */
   epoch?: number;
   log?: (message: string) => void;
@@ -59,6 +66,8 @@ export interface BuildResult {
   image: string;
   compressed?: string;
   manifest: string;
+  bundle?: string;
+  bundleBytes?: number;
   sha256: string;
   sizeBytes: number;
   compressedBytes?: number;
@@ -130,6 +139,7 @@ export async function buildImage(o: BuildOptions): Promise<BuildResult> {
     log,
   });
   const epoch = await sourceDate(o.repo, o.epoch);
+  const signingKey = o.signingKey === undefined ? undefined : await loadSigningKey(o.signingKey);
 
   // Scratch space of this build only, so that two builds (of one profile or two) never share it.
   await mkdir(join(o.cacheDir, 'work'), { recursive: true });
@@ -168,6 +178,7 @@ export async function buildImage(o: BuildOptions): Promise<BuildResult> {
     hasConsole: fw.hasConsole,
     overlayDir: join(o.repo, 'images', 'overlay'),
   });
+  if (signingKey) tree.file(`${UPDATE_KEYS_DIR}/${keyId(signingKey)}.pem`, publicKeyPem(signingKey));
 
   if (base.init === 'openrc') {
     // A runlevel link to a service no package installed would only show at boot, as a service that is not there.
@@ -282,6 +293,13 @@ export async function buildImage(o: BuildOptions): Promise<BuildResult> {
     sums.push(`${await sha256File(compressed)}  ${stem}.img.xz`);
   }
 
+  let bundle: MadeBundle | undefined;
+  if (signingKey) {
+    log('update bundle');
+    bundle = await makeBundle(await rootOfImage(image), signingKey, join(o.outDir, `${stem}.bundle`), epoch);
+    sums.push(`${await sha256File(bundle.file)}  ${stem}.bundle`);
+  }
+
   const packages: PackageRecord[] = [...base.packages, ...fw.packages];
   const manifestPath = join(o.outDir, `${stem}.manifest.json`);
   const manifest = {
@@ -291,6 +309,9 @@ export async function buildImage(o: BuildOptions): Promise<BuildResult> {
     source_date_epoch: epoch,
     image: { file: `${stem}.img`, sha256, bytes: sizeBytes },
     ...(compressed ? { compressed: { file: `${stem}.img.xz`, bytes: compressedBytes } } : {}),
+    ...(bundle
+      ? { bundle: { file: `${stem}.bundle`, bytes: bundle.bytes, key_id: bundle.manifest.key_id } }
+      : {}),
     layout: {
       disk_signature: `0x${signature.toString(16).padStart(8, '0')}`,
       root_uuid: result.rootUuid,
@@ -317,7 +338,9 @@ export async function buildImage(o: BuildOptions): Promise<BuildResult> {
   const sumsPath = join(o.outDir, 'SHA256SUMS');
   const earlier = (await readFile(sumsPath, 'utf8').catch(() => ''))
     .split('\n')
-    .filter((l) => l && !l.endsWith(`  ${stem}.img`) && !l.endsWith(`  ${stem}.img.xz`));
+    .filter(
+      (l) => l && ![`${stem}.img`, `${stem}.img.xz`, `${stem}.bundle`].some((f) => l.endsWith(`  ${f}`)),
+    );
   await writeFile(
     sumsPath,
     [...earlier, ...sums].sort((x, y) => (x.slice(66) < y.slice(66) ? -1 : 1)).join('\n') + '\n',
@@ -328,6 +351,7 @@ export async function buildImage(o: BuildOptions): Promise<BuildResult> {
     image,
     ...(compressed ? { compressed, compressedBytes: compressedBytes! } : {}),
     manifest: manifestPath,
+    ...(bundle ? { bundle: bundle.file, bundleBytes: bundle.bytes } : {}),
     sha256,
     sizeBytes,
     seconds: (performance.now() - t0) / 1000,

@@ -6,7 +6,7 @@ import type { CommandIo } from './skyminer-image.js';
 
 export const BUILD_USAGE = `usage: skyminer-image build BOARD [--out DIR] [--cache DIR] [--bootloader FILE]
                             [--password-hash HASH] [--console-password-hash HASH] [--ssh-key KEY]...
-                            [--box-secret FILE]
+                            [--box-secret FILE] [--signing-key FILE]
                             [--alpine-repository DIR|URL]... [--alpine-keys DIR] [--no-compress]`;
 
 /** One line per known failure (bad profile, missing bootloader or tool, unreachable input); 1 as exit code. */
@@ -25,6 +25,7 @@ export async function buildCommand(args: string[], io: CommandIo): Promise<numbe
         'console-password-hash': { type: 'string' },
         'ssh-key': { type: 'string', multiple: true },
         'box-secret': { type: 'string' },
+        'signing-key': { type: 'string' },
         'alpine-repository': { type: 'string', multiple: true },
         'alpine-keys': { type: 'string' },
         'no-compress': { type: 'boolean' },
@@ -52,6 +53,7 @@ export async function buildCommand(args: string[], io: CommandIo): Promise<numbe
       ...(v['console-password-hash'] ? { consolePasswordHash: v['console-password-hash'] } : {}),
       sshKeys: v['ssh-key'] ?? [],
       ...(v['box-secret'] ? { boxSecretFile: v['box-secret'] } : {}),
+      ...(v['signing-key'] ? { signingKey: v['signing-key'] } : {}),
       ...(v['alpine-repository'] ? { alpineRepositories: v['alpine-repository'] } : {}),
       ...(v['alpine-keys'] ? { alpineKeysDir: v['alpine-keys'] } : {}),
       compress: !v['no-compress'],

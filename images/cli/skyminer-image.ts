@@ -4,6 +4,7 @@ import { realpathSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
 import { APK_USAGE, apkCommand } from './apk-command.js';
 import { BUILD_USAGE, buildCommand } from './build-command.js';
+import { BUNDLE_USAGE, bundleCommand } from './bundle-command.js';
 import { INSPECT_USAGE, inspectCommand } from './inspect-command.js';
 import type { ProgressOut } from './progress.js';
 
@@ -23,6 +24,11 @@ export interface Command {
 export const COMMANDS: Record<string, Command> = {
   apk: { summary: 'install Alpine packages into an image root', usage: APK_USAGE, run: apkCommand },
   build: { summary: 'build a card image for a board profile', usage: BUILD_USAGE, run: buildCommand },
+  bundle: {
+    summary: 'make an update bundle from an image, check one, or make a signing key',
+    usage: BUNDLE_USAGE,
+    run: bundleCommand,
+  },
   inspect: {
     summary: 'print the partition table, bootloader, boot config and root of an image',
     usage: INSPECT_USAGE,
