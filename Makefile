@@ -4,7 +4,7 @@ SHELL := /bin/bash
 NODE_OK := $(shell node -e 'process.exit(+process.versions.node.split(".")[0] >= 20 ? 0 : 1)' 2>/dev/null && echo yes)
 SOURCES := $(shell find firmware drivers images test -name "*.ts" 2>/dev/null) $(wildcard firmware/sim/smart/*) firmware/sim/smartctl-stand-in.sh tsconfig.json
 
-.PHONY: help deps build run test lint typecheck unit bench clean panel-pictures rig test-hil image image-deps test-image
+.PHONY: help deps build run test lint typecheck unit bench clean panel-pictures rig test-hil image image-deps test-image skywire go-deps
 
 help:
 	@echo "make run    install what is missing, then start the simulated Skyminer"
@@ -51,7 +51,28 @@ IMAGE_APT := e2fsprogs mtools fdisk dosfstools qemu-system-arm xz-utils openssl 
 	  $$SUDO apt-get update -qq && { [ -z "$$missing" ] || DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq --no-install-recommends $$missing; }; }
 	@touch $@
 
-image-deps: .cache/image-deps.stamp
+image-deps: .cache/image-deps.stamp .cache/go.stamp
+
+# Go for Skywire: Debian's golang-1.22-go from bookworm-backports (Skywire 1.3.28 needs Go 1.21 or newer); the suite
+# is added to apt's sources when it is not there yet.
+.cache/go.stamp:
+	@mkdir -p .cache
+	@if ! command -v go >/dev/null && [ ! -x /usr/lib/go-1.22/bin/go ]; then \
+	  echo "installing golang-1.22-go (bookworm-backports) for the Skywire build"; \
+	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	  grep -rqs bookworm-backports /etc/apt/sources.list /etc/apt/sources.list.d/ || \
+	    echo 'deb http://deb.debian.org/debian bookworm-backports main' | $$SUDO tee /etc/apt/sources.list.d/bookworm-backports.list >/dev/null; \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq --no-install-recommends -t bookworm-backports golang-1.22-go; \
+	fi
+	@touch $@
+
+go-deps: .cache/go.stamp
+
+# Skywire for the host (the real-Skywire tests) and both board architectures (the images), built once from the
+# pinned source into .cache/images/skywire/ and shared by every test and image after (cold: minutes per
+# architecture on two cores; cached: a second). SKYWIRE_SOURCE=FILE|URL takes the archive from elsewhere.
+skywire: build .cache/go.stamp
+	nice node dist/images/cli/skyminer-image.js skywire --arch amd64,arm64,arm
 
 dist/.built: node_modules/.installed $(NATIVE) $(SOURCES)
 	npx tsc -p tsconfig.json
@@ -70,7 +91,7 @@ lint: deps
 	npx eslint .
 	npx prettier --check .
 
-unit: build image-deps
+unit: build image-deps skywire
 	npx vitest run --reporter=default --reporter=json --outputFile.json=.cache/vitest.json
 
 # The QEMU tier (test/hil): Debian's ARM kernels drive the real drivers (test/rig), and the emulator image boots.
@@ -93,12 +114,12 @@ rig: .cache/hil-apt.stamp node_modules/.installed
 	@PATH=$$PATH:/sbin:/usr/sbin bash test/rig/build-root.sh arm64
 	@PATH=$$PATH:/sbin:/usr/sbin bash test/rig/build-root.sh armhf
 
-test-hil: build rig image-deps
+test-hil: build rig image-deps skywire
 	npx vitest run --config vitest.hil.config.ts --reporter=default --reporter=json --outputFile.json=.cache/vitest-hil.json
 
 test: typecheck lint unit test-hil
 
-bench: build rig image-deps
+bench: build rig image-deps skywire
 	node dist/test/bench/run.js
 
 # The README's pictures of every panel page, drawn by the page renderers from the sample box.
@@ -115,7 +136,7 @@ image: build image-deps
 	node dist/images/cli/skyminer-image.js build $(BOARD) --signing-key $(SIGNING_KEY) $(IMAGE_FLAGS)
 
 # The image builder's tests alone (make test runs them with the rest; the boot test is in the QEMU tier).
-test-image: build image-deps
+test-image: build image-deps skywire
 	npx vitest run test/unit/image test/integration/image
 	npx vitest run --config vitest.hil.config.ts test/hil/image-boot.test.ts
 

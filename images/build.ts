@@ -20,6 +20,7 @@ import { StagingTree } from './rootfs/staging.js';
 import { resolveBootloader } from './stages/bootloader.js';
 import { stageFirmware, targetNativeAddon, targetNodeModules } from './stages/firmware.js';
 import { loadLock, sha256File, type Input } from './stages/inputs.js';
+import { stageSkywire, type SkywireBuild } from './stages/skywire.js';
 import {
   checkBoxSecret,
   checkConsolePasswordHash,
@@ -54,6 +55,10 @@ export interface BuildOptions {
    * bundle of the image's root is written beside it. Absent: no bundle, and the image trusts no update key.
    */
   signingKey?: string;
+  /** Build Skywire into the image (default); false leaves it out, for tests of other parts. */
+  skywire?: boolean;
+  /** The Skywire source archive (file or URL) to use instead of the cache and mirrors; else SKYWIRE_SOURCE. */
+  skywireSource?: string;
   /** Source date; else SOURCE_DATE_EPOCH, else the last commit's time. */
   epoch?: number;
   log?: (message: string) => void;
@@ -108,6 +113,7 @@ async function treeDigest(tree: StagingTree): Promise<string> {
 }
 
 function inputChecksum(i: Input): string {
+  if (i.kind === 'source') return `tar-sha256:${i.tar_sha256}`;
   return i.kind === 'deb' ? `sha256:${i.sha256}` : i.integrity;
 }
 
@@ -167,6 +173,18 @@ export async function buildImage(o: BuildOptions): Promise<BuildResult> {
   const nodeModules = await targetNodeModules(o.repo, profile, base.libc, lock, o.cacheDir, log);
   const nativeAddon = await targetNativeAddon(o.repo, profile, base.libc, lock, o.cacheDir, log);
   const fw = await stageFirmware(tree, o.repo, nodeModules, nativeAddon);
+  let skywire: SkywireBuild | undefined;
+  if (o.skywire !== false) {
+    const source = o.skywireSource ?? process.env.SKYWIRE_SOURCE;
+    skywire = await stageSkywire(tree, profile, {
+      repo: o.repo,
+      lock,
+      cacheDir: o.cacheDir,
+      ...(source ? { source } : {}),
+      log,
+    });
+    log(`skywire ${skywire.version} (${skywire.goarch})${skywire.cached ? ' from the cache' : ''}`);
+  }
   await stageSystem(tree, {
     profile,
     init: base.init,
@@ -329,6 +347,9 @@ export async function buildImage(o: BuildOptions): Promise<BuildResult> {
         }
       : null,
     kernel: k.version,
+    skywire: skywire
+      ? { version: skywire.version, goarch: skywire.goarch, sha256: await sha256File(skywire.binary) }
+      : null,
     packages,
     inputs: Object.fromEntries(Object.entries(lock).map(([key, i]) => [key, inputChecksum(i)])),
     input_digest: digest,

@@ -6,7 +6,7 @@ import type { CommandIo } from './skyminer-image.js';
 
 export const BUILD_USAGE = `usage: skyminer-image build BOARD [--out DIR] [--cache DIR] [--bootloader FILE]
                             [--password-hash HASH] [--console-password-hash HASH] [--ssh-key KEY]...
-                            [--box-secret FILE] [--signing-key FILE]
+                            [--box-secret FILE] [--signing-key FILE] [--skywire-source FILE|URL] [--no-skywire]
                             [--alpine-repository DIR|URL]... [--alpine-keys DIR] [--no-compress]`;
 
 /** One line per known failure (bad profile, missing bootloader or tool, unreachable input); 1 as exit code. */
@@ -29,6 +29,8 @@ export async function buildCommand(args: string[], io: CommandIo): Promise<numbe
         'alpine-repository': { type: 'string', multiple: true },
         'alpine-keys': { type: 'string' },
         'no-compress': { type: 'boolean' },
+        'skywire-source': { type: 'string' },
+        'no-skywire': { type: 'boolean' },
       },
     });
   } catch (err) {
@@ -57,6 +59,8 @@ export async function buildCommand(args: string[], io: CommandIo): Promise<numbe
       ...(v['alpine-repository'] ? { alpineRepositories: v['alpine-repository'] } : {}),
       ...(v['alpine-keys'] ? { alpineKeysDir: v['alpine-keys'] } : {}),
       compress: !v['no-compress'],
+      ...(v['skywire-source'] ? { skywireSource: v['skywire-source'] } : {}),
+      skywire: !v['no-skywire'],
       log: (m) => progress.line(`skyminer-image: ${m}`),
       progress: (fraction, detail) => progress.update(fraction, detail),
     });

@@ -7,6 +7,7 @@ import { BUILD_USAGE, buildCommand } from './build-command.js';
 import { BUNDLE_USAGE, bundleCommand } from './bundle-command.js';
 import { INSPECT_USAGE, inspectCommand } from './inspect-command.js';
 import type { ProgressOut } from './progress.js';
+import { SKYWIRE_USAGE, skywireCommand } from './skywire-command.js';
 
 export interface CommandIo {
   out(text: string): void;
@@ -33,6 +34,11 @@ export const COMMANDS: Record<string, Command> = {
     summary: 'print the partition table, bootloader, boot config and root of an image',
     usage: INSPECT_USAGE,
     run: inspectCommand,
+  },
+  skywire: {
+    summary: 'build the pinned Skywire for the given architectures (cached)',
+    usage: SKYWIRE_USAGE,
+    run: skywireCommand,
   },
 };
 

@@ -20,10 +20,31 @@ const npmInput = z.strictObject({
   version: z.string().min(1),
   integrity: z.string().regex(/^sha512-/),
 });
+/**
+ * A source archive (`git archive` of a tag, gzipped): pinned by the sha256 of the uncompressed tar, which
+ * `git archive` output and the forge's tag archive share even where their gzip bytes differ.
+ */
+const sourceInput = z.strictObject({
+  kind: z.literal('source'),
+  package: z.string().min(1),
+  version: z.string().regex(/^v\d+\.\d+\.\d+$/, 'expected a tag such as v1.3.28'),
+  commit: z.string().regex(/^[0-9a-f]{40}$/),
+  /** The commit's date, as the upstream release stamps its build info. */
+  date: z.string().regex(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/),
+  /** The archive's file name, and the directory every path in it starts with. */
+  file: z.string().regex(/^[A-Za-z0-9._-]+\.tar\.gz$/),
+  prefix: z.string().regex(/^[A-Za-z0-9._-]+$/),
+  tar_sha256: z.string().regex(/^[0-9a-f]{64}$/),
+  /** Where a machine that reaches the forge gets it. */
+  url: z.string().url(),
+  /** Copies kept beside the repository, relative to the main checkout (for machines without the forge). */
+  mirrors: z.array(z.string().min(1)).default([]),
+});
 const lockSchema = z.strictObject({
   comment: z.string().optional(),
-  inputs: z.record(z.string(), z.discriminatedUnion('kind', [debInput, npmInput])),
+  inputs: z.record(z.string(), z.discriminatedUnion('kind', [debInput, npmInput, sourceInput])),
 });
+export type SourceInput = z.infer<typeof sourceInput>;
 export type Input = z.infer<typeof lockSchema>['inputs'][string];
 export type InputLock = Record<string, Input>;
 
@@ -59,6 +80,7 @@ const exists = (p: string) =>
   );
 
 export function describeInput(i: Input): string {
+  if (i.kind === 'source') return `${i.package} ${i.version} (source)`;
   return i.kind === 'deb' ? `${i.package} ${i.version} (${i.arch})` : `${i.package}@${i.version} (npm)`;
 }
 
@@ -71,6 +93,8 @@ export async function fetchInput(
 ): Promise<string> {
   const input = lock[key];
   if (!input) throw new InputError(`no pinned input "${key}" in images/inputs.lock.json`);
+  if (input.kind === 'source')
+    throw new InputError(`${key} is a source archive: images/stages/skywire.ts fetches and builds it`);
   const dir = join(cacheDir, input.kind === 'deb' ? 'debs' : 'npm');
   await mkdir(dir, { recursive: true });
   const name =
@@ -110,7 +134,7 @@ export async function fetchInput(
   return path;
 }
 
-async function verify(input: Input, path: string): Promise<void> {
+async function verify(input: Exclude<Input, SourceInput>, path: string): Promise<void> {
   if (input.kind === 'deb') {
     const sum = await sha256File(path);
     if (sum !== input.sha256)
@@ -134,6 +158,7 @@ export async function unpackInput(
   log: (m: string) => void,
 ): Promise<string> {
   const input = lock[key]!;
+  if (input.kind === 'source') throw new InputError(`${key} is a source archive, not a package to unpack`);
   const file = await fetchInput(lock, key, cacheDir, log);
   const id =
     input.kind === 'deb'

@@ -334,4 +334,18 @@ describe('pine64-sopine image on an Alpine root (local repository)', () => {
       );
     }
   });
+
+  it('carries Skywire for aarch64, static, where config gen -p expects it, with its offline services file', async () => {
+    const dumpDir = await mkdtemp(join(scratch, 'skywire-'));
+    const bin = join(dumpDir, 'skywire');
+    await debugfs(`dump /opt/skywire/bin/skywire ${bin}`);
+    expect((await readFile(bin)).readUInt16LE(18)).toBe(0xb7);
+    expect(execFileSync('readelf', ['-l', '-W', bin], { encoding: 'utf8' })).not.toContain('INTERP');
+    expect(await debugfs('stat /usr/bin/skywire')).toContain('Fast link dest: "/opt/skywire/bin/skywire"');
+    const services = join(dumpDir, 'services.json');
+    await debugfs(`dump /opt/skywire/services-config.json ${services}`);
+    expect(JSON.parse(await readFile(services, 'utf8'))).toHaveProperty('prod.dmsg_discovery');
+    const manifest = JSON.parse(await readFile(first.manifest, 'utf8')) as { skywire: unknown };
+    expect(manifest.skywire).toMatchObject({ version: 'v1.3.28', goarch: 'arm64' });
+  });
 });
