@@ -72,6 +72,9 @@ export const configSchema = z.strictObject({
         .default(600),
       /** A quarantined board is switched off, or left as it is. */
       quarantine: z.enum(['off', 'leave']).default('off'),
+      /** After many boards fell silent together (the network's fault), restarts stay held this long once they
+       * are heard again, for the last switch ports to come up. */
+      network_settle_ms: z.int().min(0).max(600_000).default(10_000),
       tick_ms: z.int().min(10).max(1000).default(50),
       /** Heartbeats stamped further than this from the manager's clock are refused. */
       replay_window_s: z.int().min(1).max(3600).default(30),

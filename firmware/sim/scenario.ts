@@ -22,6 +22,23 @@ export const faultSchema = z.discriminatedUnion('kind', [
   z.strictObject({ kind: z.literal('crash-loop'), at_s: at, board, after_s: span }),
   /** Silent both ways for `for_s`; the board itself is fine. */
   z.strictObject({ kind: z.literal('network-cut'), at_s: at, board, for_s: span }),
+  /** The box's switch reboots: every worker is cut from the manager, and the manager's uplink is down, `for_s`. */
+  z.strictObject({ kind: z.literal('switch-reboot'), at_s: at, for_s: span }),
+  /**
+   * The router reboots: its gateway is gone (the uplink is down) for `for_s`; the boards that hang off its own
+   * ports (`boards`, all workers by default) lose the manager for `lan_s` of it (its switch chip restarts).
+   */
+  z.strictObject({
+    kind: z.literal('router-reboot'),
+    at_s: at,
+    for_s: span,
+    lan_s: z
+      .number()
+      .min(0)
+      .max(24 * 3600)
+      .optional(),
+    boards: z.array(board).max(64).optional(),
+  }),
   /** Everything the board sends leaves `delay_ms` late for `for_s`. */
   z.strictObject({
     kind: z.literal('load'),
@@ -86,10 +103,17 @@ export function parseScenario(text: string, source: string): Scenario {
   if (boards !== undefined && boards % 4 !== 0)
     throw new ScenarioError(`${source}: boards: a Skyminer has a multiple of 4 boards, got ${boards}`);
   scenario.faults.forEach((f, i) => {
-    if (boards !== undefined && f.board !== undefined && f.board > boards)
-      throw new ScenarioError(`${source}: faults.${i}.board: board ${f.board} of a ${boards}-board box`);
+    const past = boards === undefined ? undefined : faultBoards(f).find((b) => b > boards);
+    if (past !== undefined)
+      throw new ScenarioError(`${source}: faults.${i}.board: board ${past} of a ${boards}-board box`);
   });
   return scenario;
+}
+
+/** The boards a fault names (none for a box-wide one). */
+export function faultBoards(f: Fault): number[] {
+  if ('boards' in f) return f.boards ?? [];
+  return 'board' in f && f.board !== undefined ? [f.board] : [];
 }
 
 export async function loadScenario(path: string): Promise<Scenario> {
@@ -157,7 +181,9 @@ export class ScenarioRunner {
   inject(fault: Fault): void {
     const sim = this.sim;
     const t = Math.round((Date.now() - sim.epochMs) / 10) / 100;
-    const { kind, at_s: _at, board = 0, ...details } = fault;
+    const { kind, at_s: _at, ...details } = fault;
+    const board = 'board' in details ? (details.board ?? 0) : 0;
+    if ('board' in details) delete details.board;
     sim.record({ t, board, event: 'fault', kind, ...details });
     const now = Date.now();
     switch (fault.kind) {
@@ -174,6 +200,17 @@ export class ScenarioRunner {
       case 'network-cut': {
         const link = sim.links.get(fault.board);
         if (link) link.cutUntil = now + fault.for_s * 1000;
+        return;
+      }
+      case 'switch-reboot':
+        sim.uplinkDownUntil = now + fault.for_s * 1000;
+        for (const [b, link] of sim.links) if (b !== 1) link.cutUntil = now + fault.for_s * 1000;
+        return;
+      case 'router-reboot': {
+        sim.uplinkDownUntil = now + fault.for_s * 1000;
+        const lanMs = (fault.lan_s ?? fault.for_s) * 1000;
+        for (const [b, link] of sim.links)
+          if (b !== 1 && (fault.boards?.includes(b) ?? true)) link.cutUntil = now + lanMs;
         return;
       }
       case 'load': {

@@ -57,6 +57,8 @@ export class Simulator {
   readonly managerWatchdog: EmulatedWatchdog;
   /** Each board's network, for faults: cut or delayed. */
   readonly links = new Map<number, LinkFaults>();
+  /** Until when the manager's uplink is down (a switch or router reboot), as its kernel tables would show. */
+  uplinkDownUntil = 0;
   /** The agent running on each board now (a new one every boot). */
   readonly agents = new Map<number, Agent>();
   readonly epochMs = Date.now();
@@ -103,7 +105,11 @@ export class Simulator {
       () => {
         const rewards = this.rewards?.view();
         const threshold = config.rewards.uptime_threshold_pct;
-        return panelInput(this.supervisor.view(), rewards && rewardFigures(rewards, threshold), 'up');
+        return panelInput(
+          this.supervisor.view(),
+          rewards && rewardFigures(rewards, threshold),
+          this.uplink().state,
+        );
       },
       settings.panel,
     );
@@ -127,7 +133,15 @@ export class Simulator {
       epochMs: this.epochMs,
       logger: this.logger,
       events: this.options.events,
+      uplink: () => this.uplink(),
     });
+  }
+
+  /** The manager's uplink, judged as telemetry/uplink.ts would judge the simulated tables. */
+  uplink(): { state: 'up' | 'down'; reason: string } {
+    return Date.now() < this.uplinkDownUntil
+      ? { state: 'down', reason: 'gateway 192.168.0.1 not answering' }
+      : { state: 'up', reason: 'via 192.168.0.1 on eth0' };
   }
 
   async start(): Promise<void> {

@@ -66,7 +66,8 @@ export type BoardEvent =
   /** The loop switched the power line outside a restart (staggered start-up). */
   | { kind: 'power'; at: number; on: boolean }
   | { kind: 'operator'; at: number; operation: Operation; by: string }
-  | { kind: 'tick'; at: number };
+  /** `hold`: the box judged the silence correlated (see network-silence.ts); restarts wait for the network. */
+  | { kind: 'tick'; at: number; hold?: { since: number } };
 
 /** Actions are data; the supervisor loop performs them. */
 export type BoardAction =
@@ -94,6 +95,8 @@ export interface Policy {
   stableUptimeMs: number;
   /** What a quarantine does to the board: switch it off, or leave it as it is. */
   quarantine: 'off' | 'leave';
+  /** How long restarts stay held after a correlated silence ended, for the last boards to be heard again. */
+  networkSettleMs: number;
 }
 
 /** Short defaults for tests; the shipped ones come from the config schema. */
@@ -108,6 +111,7 @@ export const DEFAULT_POLICY: Policy = {
   restartWindowMs: 3_600_000,
   stableUptimeMs: 600_000,
   quarantine: 'off',
+  networkSettleMs: 3000,
 };
 
 export interface Decision {
@@ -149,7 +153,9 @@ export function decide(state: BoardState, event: BoardEvent, policy: Policy): De
     case 'operator':
       return onOperator(state, event.operation, event.at, policy);
     case 'tick':
-      return onTick(state, event.at, policy);
+      return event.hold
+        ? onHeldTick(state, event.at, event.hold.since, policy)
+        : onTick(state, event.at, policy);
   }
 }
 
@@ -363,6 +369,59 @@ function onTick(state: BoardState, at: number, policy: Policy): Decision {
     }
     case 'off':
       return { state, actions: [] };
+  }
+}
+
+/**
+ * A tick while the network is judged at fault: nothing is restarted and nothing counts. Restarts the box made
+ * since the silence began are forgiven; a restart that has not touched a line yet is abandoned (its board goes
+ * back to being probed); one whose line moved runs to its end, since the board is rebooting anyway.
+ */
+function onHeldTick(state: BoardState, at: number, since: number, policy: Policy): Decision {
+  if (!state.lines.power && !state.lines.reset) return onTick(state, at, policy);
+  const actions: BoardAction[] = [];
+  const kept = state.restarts.filter((t) => t < since);
+  if (kept.length !== state.restarts.length) {
+    actions.push(
+      log('restart-forgiven', { restarts: state.restarts.length - kept.length, reason: 'network' }),
+    );
+    state = { ...state, restarts: kept };
+  }
+  const abandon = (): Decision => ({
+    state: {
+      ...settled(enter(state, 'suspect', at)),
+      deadline: at + policy.probeTimeoutMs,
+      lastProbeAt: at,
+    },
+    actions: [...actions, { kind: 'probe' }],
+  });
+  switch (state.status) {
+    case 'suspect': {
+      // Probes go on; the board fails only once the hold ends and a whole probe window passed unanswered.
+      const held = { ...state, deadline: Math.max(state.deadline ?? at, at + policy.probeTimeoutMs) };
+      if (at - (state.lastProbeAt ?? 0) >= policy.probeIntervalMs)
+        return { state: { ...held, lastProbeAt: at }, actions: [...actions, { kind: 'probe' }] };
+      return { state: held, actions };
+    }
+    case 'restarting':
+      if (state.powerOnAt !== undefined && at >= state.powerOnAt)
+        return {
+          state: { ...state, powered: true, powerOnAt: undefined },
+          actions: [...actions, { kind: 'power', on: true }],
+        };
+      if (state.step === 'soft' && !state.stepAcked && (state.failedAt ?? at) >= since) return abandon();
+      if (state.deadline !== undefined && at >= state.deadline)
+        return { state: { ...state, deadline: at + policy.probeIntervalMs }, actions };
+      return { state, actions };
+    case 'failed':
+      if ((state.failedAt ?? at) >= since && state.step === undefined) return abandon();
+      if (state.deadline !== undefined && at >= state.deadline)
+        return { state: { ...state, deadline: at + policy.probeIntervalMs }, actions };
+      return { state, actions };
+    default: {
+      const d = onTick(state, at, policy);
+      return { state: d.state, actions: [...actions, ...d.actions] };
+    }
   }
 }
 

@@ -15,6 +15,7 @@ export function policyFromConfig(config: Config): Policy {
     restartWindowMs: s.restart_window_s * 1000,
     stableUptimeMs: s.stable_uptime_s * 1000,
     quarantine: s.quarantine,
+    networkSettleMs: s.network_settle_ms,
   };
 }
 

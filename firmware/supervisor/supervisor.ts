@@ -19,6 +19,7 @@ import type { EventSink, SupervisorEvent } from './event-log.js';
 import type { BoardOperation, OperationResult, SupervisorOperator } from './operator.js';
 import { loadState, persistentKey, saveState, toSaved, type SavedBoard } from './state-store.js';
 import { diskEvents } from './disk-events.js';
+import { INITIAL_NETWORK, judgeNetwork, type NetworkMemory, type Uplink } from './network-silence.js';
 import type { BoxView } from './view.js';
 
 export interface BoardLines {
@@ -52,6 +53,8 @@ export interface SupervisorOptions {
   datagrams?: () => Promise<Datagrams>;
   logger?: Logger;
   events?: EventSink;
+  /** The manager's uplink as last judged (telemetry/uplink.ts): evidence for telling the network from boards. */
+  uplink?: () => Uplink;
 }
 
 /**
@@ -80,6 +83,8 @@ export class Supervisor implements SupervisorOperator {
   /** Line operations run one after another per board, so a pulse never interleaves with a power switch. */
   private readonly lineChains = new Map<number, Promise<void>>();
   private lastPowerOnAt = -Infinity;
+  /** Whether many boards are silent together, and since when: restarts wait for the network. */
+  private network: NetworkMemory = INITIAL_NETWORK;
   private saving: Promise<void> = Promise.resolve();
   private saveQueued = false;
   private stopped = false;
@@ -268,7 +273,19 @@ export class Supervisor implements SupervisorOperator {
     if (this.stopped) return;
     // Petted from the loop that does the work: if this loop stalls, the manager resets.
     void this.options.watchdog?.device.pet().catch(() => {});
-    this.apply(0, { kind: 'tick', at: Date.now() });
+    // Decided after the loop's I/O phase: heartbeats that arrived while this loop was busy are read first, so
+    // the manager's own stall never passes for the boards' silence.
+    setImmediate(() => this.decideTick());
+  }
+
+  private decideTick(): void {
+    if (this.stopped) return;
+    const at = Date.now();
+    const uplink = this.options.uplink?.() ?? { state: 'unknown', reason: 'not watched' };
+    const judged = judgeNetwork(this.network, this.states.values(), uplink, at, this.options.policy);
+    this.network = judged.memory;
+    for (const action of judged.actions) this.perform(0, action);
+    this.apply(0, { kind: 'tick', at, ...(judged.hold ? { hold: judged.hold } : {}) });
   }
 
   private onDatagram(datagram: Buffer, from: Peer): void {

@@ -117,6 +117,52 @@ describe('fault scenarios in the simulator', () => {
   });
 });
 
+describe('network outages in the simulator: the network is at fault, not the boards', () => {
+  /** What an outage must never cause: a restart, a failure, a quarantine, a board switched off. */
+  const harm = (events: SupervisorEvent[]) =>
+    events.filter((e) => ['failed', 'restart', 'quarantined', 'off'].includes(e.event));
+
+  const allUp = (sim: Simulator) => sim.supervisor.view().boards.every((b) => b.status === 'up');
+
+  it('rides out a switch reboot: one network alert, nothing restarted or switched off', async () => {
+    const { sim, events } = await play(await loadScenario(fixture('switch-reboot.json')));
+    expect(harm(events)).toEqual([]);
+    expect(events.filter((e) => e.event === 'network-silence')).toHaveLength(1);
+    expect(events.filter((e) => e.event === 'alert')).toHaveLength(1);
+    expect(events.filter((e) => e.event === 'network-back')).toHaveLength(1);
+    expect(allUp(sim)).toBe(true);
+    for (let b = 2; b <= 8; b++) expect(sim.chip.level(simLineOffsets(b).power)).toBe(1);
+  });
+
+  it('rides out a flapping switch, three reboots within the hour: nothing restarted, quarantined or switched off', async () => {
+    const { sim, events } = await play(await loadScenario(fixture('switch-flapping.json')));
+    expect(harm(events)).toEqual([]);
+    expect(events.filter((e) => e.event === 'network-silence')).toHaveLength(3);
+    expect(allUp(sim)).toBe(true);
+    expect(sim.supervisor.view().boards.every((b) => b.restarts === 0)).toBe(true);
+  }, 20_000);
+
+  it('rides out a router reboot: the uplink down and the boards cut, nothing restarted', async () => {
+    const { sim, events } = await play(await loadScenario(fixture('router-reboot.json')));
+    expect(harm(events)).toEqual([]);
+    expect(events.find((e) => e.event === 'network-silence')).toMatchObject({ uplink: 'down' });
+    expect(allUp(sim)).toBe(true);
+  });
+
+  it('restarts a board that hung during a switch reboot, once the others are back', async () => {
+    const scenario = await loadScenario(fixture('switch-reboot.json'));
+    scenario.faults.push({ at_s: 1.2, kind: 'hang', board: 5 });
+    scenario.duration_s = 5;
+    const { sim, events } = await play(scenario);
+    const back = events.find((e) => e.event === 'network-back')!;
+    expect(back).toMatchObject({ still_silent: [5] });
+    expect(harm(events).map((e) => `${e.board}:${e.event}`)).toEqual(['5:failed', '5:restart', '5:restart']);
+    expect(harm(events)[0]!.t).toBeGreaterThanOrEqual(back.t);
+    expect(allUp(sim)).toBe(true);
+    expect(sim.supervisor.view().boards.find((b) => b.board === 5)!.restarts).toBe(1);
+  });
+});
+
 describe('disks in the simulator', () => {
   it('logs a disk that turns failing within one SMART period, raises the alert page and stops using the disk', async () => {
     const { sim, events } = await play(await loadScenario(fixture('disk-failing.json')));
@@ -138,7 +184,14 @@ describe('disks in the simulator', () => {
 
 describe('scenario files', () => {
   it('parses every shipped scenario', async () => {
-    for (const name of ['faults-quick.json', 'power-loss-quick.json', 'box-90s.json']) {
+    for (const name of [
+      'faults-quick.json',
+      'power-loss-quick.json',
+      'box-90s.json',
+      'switch-reboot.json',
+      'switch-flapping.json',
+      'router-reboot.json',
+    ]) {
       const scenario = parseScenario(await readFile(fixture(name), 'utf8'), name);
       expect(scenario.faults.length).toBeGreaterThan(0);
     }

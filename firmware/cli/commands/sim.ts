@@ -9,7 +9,13 @@ import { firmwareSources } from '../../control/firmware-sources.js';
 import { startControl } from '../../control/start.js';
 import { allPages, parsePageName } from '../../panel/pages/index.js';
 import { JsonLinesEventLog } from '../../supervisor/event-log.js';
-import { loadScenario, ScenarioError, ScenarioRunner, type Scenario } from '../../sim/scenario.js';
+import {
+  faultBoards,
+  loadScenario,
+  ScenarioError,
+  ScenarioRunner,
+  type Scenario,
+} from '../../sim/scenario.js';
 import { Simulator } from '../../sim/simulator.js';
 import { simLedgerPath } from '../../sim/skywire-sim.js';
 import { renderScreen } from '../../sim/terminal.js';
@@ -56,10 +62,10 @@ export async function simCommand(argv: string[]): Promise<number> {
   const bootMs = intOption('boot-ms', values['boot-ms'], 0, 600_000) ?? scenario?.boot_ms ?? 3000;
   const gapMs = intOption('power-gap-ms', values['power-gap-ms'], 0, 60_000);
   const duration = numberOption('duration', values.duration, 0.1, 30 * 24 * 3600) ?? scenario?.duration_s;
-  const outside = scenario?.faults.findIndex((f) => f.board !== undefined && f.board > boards) ?? -1;
+  const outside = scenario?.faults.findIndex((f) => faultBoards(f).some((b) => b > boards)) ?? -1;
   if (outside >= 0)
     throw new UsageError(
-      `--scenario: faults.${outside}.board: no board ${scenario!.faults[outside]!.board} in ${boards}`,
+      `--scenario: faults.${outside}.board: no board ${Math.max(...faultBoards(scenario!.faults[outside]!))} in ${boards}`,
     );
   const scale = intOption('snapshot-scale', values['snapshot-scale'], 1, 16) ?? 1;
   if (values.headless && duration === undefined)

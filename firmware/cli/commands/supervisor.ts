@@ -111,6 +111,9 @@ export async function supervisorCommand(argv: string[]): Promise<number> {
   const lines = await openBoardLines(config, logger);
   // Armed by start(); the supervisor pets it from its own tick, so a stalled loop resets the manager.
   const watchdog = ownWatchdog(config, logger);
+  // The panel shows the uplink; the supervisor weighs it when many boards fall silent together.
+  const uplink = new UplinkMonitor(new DirectoryRoot('/'), { logger });
+  uplink.start();
   const supervisor = new Supervisor({
     ...supervisorSettings(config),
     lines,
@@ -121,6 +124,7 @@ export async function supervisorCommand(argv: string[]): Promise<number> {
     ...(watchdog ? { watchdog: { device: watchdog, timeoutS: config.supervisor.watchdog_timeout_s } } : {}),
     logger,
     events: events.sink,
+    uplink: () => uplink,
   });
   await supervisor.start();
   if (watchdog?.refused) logger.warn(`watchdog: ${watchdog.path}: ${watchdog.refused}`);
@@ -145,25 +149,21 @@ export async function supervisorCommand(argv: string[]): Promise<number> {
 
   // A missing or broken panel must not keep the supervisor from supervising.
   let panel: Panel | undefined;
-  let uplink: UplinkMonitor | undefined;
   if (config.panel.enabled) {
     try {
       const bus = await openI2cBus(config.panel.i2c_bus);
       const settings = panelSettings(config.panel);
       const driver = new Ssd1306(bus, { ...settings.driver, logger });
       const threshold = config.rewards.uptime_threshold_pct;
-      const monitor = new UplinkMonitor(new DirectoryRoot('/'), { logger });
-      uplink = monitor;
       panel = new Panel(
         driver,
         () => {
           const view = rewards?.view();
-          return panelInput(supervisor.view(), view && rewardFigures(view, threshold), monitor.state);
+          return panelInput(supervisor.view(), view && rewardFigures(view, threshold), uplink.state);
         },
         settings.panel,
       );
       panel.start();
-      monitor.start();
     } catch (err) {
       logger.warn(
         `panel: /dev/i2c-${config.panel.i2c_bus} unavailable (${(err as Error).message}); running without it`,
@@ -197,7 +197,7 @@ export async function supervisorCommand(argv: string[]): Promise<number> {
   await control.close();
   await rewards?.stop();
   await supervisor.stop();
-  uplink?.stop();
+  uplink.stop();
   await panel?.stop();
   await events.flush();
   // Released lines keep their levels in the controller (sysfs exports and PL061-class chips alike).
