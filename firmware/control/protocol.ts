@@ -116,6 +116,12 @@ export class LineSplitter {
     private readonly onTooLong: () => void,
   ) {}
 
+  /** The end of the stream: a last line without its newline is still a line. */
+  flush(): void {
+    if (!this.skipping && this.size > 0) this.push(Buffer.from('\n'));
+    this.skipping = false;
+  }
+
   push(chunk: Buffer): void {
     let start = 0;
     while (start < chunk.length) {

@@ -23,8 +23,158 @@ export interface ControlServerOptions {
   /** Where to look the group up (tests pass their own). */
   etcGroup?: string;
   logger?: Logger;
-  /** Connections served at once; more are answered with one error line and closed. */
+  /** Connections served at once; past it the one idle longest is closed, or the newcomer is refused. */
   maxConnections?: number;
+  /** A connection with nothing under way and nothing sent for this long is closed. */
+  idleMs?: number;
+  /** Requests of one connection under way at once; further lines wait unread (the socket stops reading). */
+  maxPending?: number;
+  /** `follow` subscriptions per connection. */
+  maxFollows?: number;
+  /** Answers a client has not read: past this the connection stops being read (and a follower is dropped). */
+  maxUnreadBytes?: number;
+}
+
+interface ConnectionLimits {
+  maxConnections: number;
+  idleMs: number;
+  maxPending: number;
+  maxFollows: number;
+  maxUnreadBytes: number;
+}
+
+type Send = (line: object) => void;
+
+/**
+ * One client. Lines are queued as they arrive and performed a few at a time: at most `maxPending` under way,
+ * none while the client leaves `maxUnreadBytes` of answers unread, and a turn of the event loop between
+ * batches, so no client can hold the loop that supervision runs on or make the server's memory grow.
+ */
+class Connection {
+  private readonly queue: string[] = [];
+  private pending = 0;
+  private readonly follows: (() => void)[] = [];
+  private ended = false;
+  private scheduled = false;
+  lastActive = Date.now();
+  private readonly splitter: LineSplitter;
+
+  constructor(
+    readonly socket: Socket,
+    private readonly limits: ConnectionLimits,
+    private readonly perform: (request: ControlRequest, send: Send) => Promise<void> | (() => void),
+  ) {
+    this.splitter = new LineSplitter(
+      MAX_REQUEST_BYTES,
+      (line) => {
+        if (line.trim() !== '') this.queue.push(line);
+      },
+      () => this.send(errorLine(null, 'bad-request', `request longer than ${MAX_REQUEST_BYTES} bytes`)),
+    );
+    socket.setTimeout(limits.idleMs);
+    socket.on('timeout', () => {
+      if (this.idle()) socket.destroy();
+    });
+    socket.on('data', (chunk) => {
+      this.lastActive = Date.now();
+      this.splitter.push(chunk);
+      this.pump();
+    });
+    // The client shut its side: a last line without its newline is still a request, and every request is
+    // answered before this side closes.
+    socket.on('end', () => {
+      this.ended = true;
+      this.splitter.flush();
+      this.pump();
+    });
+    socket.on('drain', () => this.pump());
+    socket.on('close', () => {
+      for (const stop of this.follows) stop();
+      this.follows.length = 0;
+      this.queue.length = 0;
+    });
+  }
+
+  /** Nothing under way, nothing waiting, nothing followed: the connection may be closed at no loss. */
+  idle(): boolean {
+    return this.pending === 0 && this.queue.length === 0 && this.follows.length === 0;
+  }
+
+  private send = (line: object): void => {
+    const { socket } = this;
+    if (socket.destroyed || !socket.writable) return;
+    socket.write(JSON.stringify(line) + '\n');
+  };
+
+  /** Event lines for a follower: one that leaves them unread past the limit is dropped, not buffered. */
+  private sendEvent = (line: object): void => {
+    if (this.socket.writableLength > this.limits.maxUnreadBytes) {
+      this.socket.destroy();
+      return;
+    }
+    this.send(line);
+  };
+
+  private pump(): void {
+    const { socket, limits } = this;
+    if (socket.destroyed) return;
+    let budget = limits.maxPending;
+    while (
+      this.queue.length > 0 &&
+      this.pending < limits.maxPending &&
+      socket.writableLength <= limits.maxUnreadBytes &&
+      budget-- > 0
+    ) {
+      this.lastActive = Date.now();
+      this.run(this.queue.shift()!);
+    }
+    if (this.queue.length > 0) {
+      socket.pause();
+      // Blocked by nothing but this turn's budget: go on after the loop has run timers and I/O.
+      if (this.pending < limits.maxPending && socket.writableLength <= limits.maxUnreadBytes) this.later();
+    } else if (!this.ended) socket.resume();
+    else if (this.pending === 0 && this.follows.length === 0 && socket.writable) socket.end();
+  }
+
+  private later(): void {
+    if (this.scheduled) return;
+    this.scheduled = true;
+    setImmediate(() => {
+      this.scheduled = false;
+      this.pump();
+    });
+  }
+
+  private run(line: string): void {
+    const parsed = parseRequest(line);
+    if (!parsed.ok) {
+      this.send(errorLine(parsed.id, 'bad-request', parsed.error));
+      return;
+    }
+    const request = parsed.request;
+    if (request.method === 'follow' && this.follows.length >= this.limits.maxFollows) {
+      this.send(errorLine(request.id, 'usage', `at most ${this.limits.maxFollows} follows per connection`));
+      return;
+    }
+    this.pending++;
+    let outcome: Promise<void> | (() => void);
+    try {
+      outcome = this.perform(request, request.method === 'follow' ? this.sendEvent : this.send);
+    } catch (err) {
+      outcome = Promise.resolve();
+      const e = err as { code?: ErrorCode; message?: string };
+      this.send(errorLine(request.id, e.code ?? 'failed', e.message ?? String(err)));
+    }
+    if (typeof outcome === 'function') {
+      this.follows.push(outcome);
+      this.pending--;
+      return;
+    }
+    void outcome.finally(() => {
+      this.pending--;
+      this.later();
+    });
+  }
 }
 
 /** An answer that is an error, thrown by a handler and turned into one response line. */
@@ -43,8 +193,10 @@ class RequestError extends Error {
  */
 export class ControlServer {
   private server: Server | null = null;
-  private readonly sockets = new Set<Socket>();
+  private readonly connections = new Set<Connection>();
+  private readonly turnedAway = new Set<Socket>();
   private readonly logger: Logger;
+  private readonly limits: ConnectionLimits;
 
   constructor(
     private readonly operator: SupervisorOperator,
@@ -52,6 +204,13 @@ export class ControlServer {
     private readonly options: ControlServerOptions,
   ) {
     this.logger = options.logger ?? silentLogger;
+    this.limits = {
+      maxConnections: options.maxConnections ?? 16,
+      idleMs: options.idleMs ?? 30_000,
+      maxPending: options.maxPending ?? 8,
+      maxFollows: options.maxFollows ?? 4,
+      maxUnreadBytes: options.maxUnreadBytes ?? 1 << 20,
+    };
   }
 
   get path(): string {
@@ -62,7 +221,8 @@ export class ControlServer {
     const { path } = this.options;
     await mkdir(dirname(path), { recursive: true });
     await removeStaleSocket(path);
-    const server = createServer((socket) => this.accept(socket));
+    // Half-open: a client that sends its request and shuts its side still gets every answer.
+    const server = createServer({ allowHalfOpen: true }, (socket) => this.accept(socket));
     server.on('error', (err) => this.logger.warn(`control socket ${path}: ${err.message}`));
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
@@ -79,58 +239,61 @@ export class ControlServer {
   async close(): Promise<void> {
     const server = this.server;
     this.server = null;
-    for (const socket of this.sockets) socket.destroy();
-    if (server) await new Promise<void>((resolve) => server.close(() => resolve()));
+    for (const connection of this.connections) connection.socket.destroy();
+    for (const socket of this.turnedAway) socket.destroy();
+    // Every socket is destroyed above; the bound only guards the supervisor's stop (and its last save).
+    if (server)
+      await new Promise<void>((resolve) => {
+        setTimeout(resolve, 2000).unref();
+        server.close(() => resolve());
+      });
   }
 
   private accept(socket: Socket): void {
     socket.on('error', () => {
       // A client that vanished mid-answer is its own business.
     });
-    if (this.sockets.size >= (this.options.maxConnections ?? 16)) {
-      socket.end(JSON.stringify(errorLine(null, 'failed', 'too many control connections; try again')) + '\n');
-      return;
+    if (this.connections.size >= this.limits.maxConnections) {
+      // Room is made by closing the connection idle longest; only when every one is busy is the newcomer refused.
+      const idle = [...this.connections]
+        .filter((c) => c.idle())
+        .sort((a, b) => a.lastActive - b.lastActive)[0];
+      if (idle) idle.socket.destroy();
+      else return this.turnAway(socket);
     }
-    this.sockets.add(socket);
-    const stops: (() => void)[] = [];
-    socket.on('close', () => {
-      this.sockets.delete(socket);
-      for (const stop of stops) stop();
-    });
-    const send = (line: object): void => {
-      if (!socket.destroyed && socket.writable) socket.write(JSON.stringify(line) + '\n');
-    };
-    const splitter = new LineSplitter(
-      MAX_REQUEST_BYTES,
-      (line) => {
-        if (line.trim() === '') return;
-        const parsed = parseRequest(line);
-        if (!parsed.ok) {
-          send(errorLine(parsed.id, 'bad-request', parsed.error));
-          return;
-        }
-        const request = parsed.request;
-        if (request.method === 'follow') {
-          stops.push(this.follow(request.id, request.board, send));
-          return;
-        }
-        this.handle(request).then(
-          (result) => send({ id: request.id, ok: true, result }),
-          (err: unknown) => {
-            if (err instanceof RequestError) send(errorLine(request.id, err.code, err.message));
-            else {
-              this.logger.warn(`control: ${request.method} failed: ${String(err)}`);
-              send(errorLine(request.id, 'failed', `${request.method} failed: ${oneLine(err)}`));
-            }
-          },
-        );
-      },
-      () => send(errorLine(null, 'bad-request', `request longer than ${MAX_REQUEST_BYTES} bytes`)),
-    );
-    socket.on('data', (chunk) => splitter.push(chunk));
+    const connection = new Connection(socket, this.limits, (request, send) => this.dispatch(request, send));
+    this.connections.add(connection);
+    socket.on('close', () => this.connections.delete(connection));
   }
 
-  private follow(id: number, board: number | undefined, send: (line: object) => void): () => void {
+  /** Answers one error line and closes: a turned-away connection never lingers, whatever the client does. */
+  private turnAway(socket: Socket): void {
+    this.turnedAway.add(socket);
+    socket.on('close', () => this.turnedAway.delete(socket));
+    const line = JSON.stringify(errorLine(null, 'failed', 'too many control connections; try again')) + '\n';
+    socket.end(line, () => socket.destroy());
+    setTimeout(() => socket.destroy(), 1000).unref();
+  }
+
+  /** Performs one request; resolves once its answer is sent (a follow once it is subscribed). */
+  private dispatch(request: ControlRequest, send: Send): Promise<void> | (() => void) {
+    if (request.method === 'follow') {
+      if (request.board !== undefined) this.checkBoard(request.board);
+      return this.follow(request.id, request.board, send);
+    }
+    return this.handle(request).then(
+      (result) => void send({ id: request.id, ok: true, result }),
+      (err: unknown) => {
+        if (err instanceof RequestError) send(errorLine(request.id, err.code, err.message));
+        else {
+          this.logger.warn(`control: ${request.method} failed: ${String(err)}`);
+          send(errorLine(request.id, 'failed', `${request.method} failed: ${oneLine(err)}`));
+        }
+      },
+    );
+  }
+
+  private follow(id: number, board: number | undefined, send: Send): () => void {
     send({ id, ok: true, result: 'following' });
     return this.operator.onEvent((event: SupervisorEvent) => {
       if (board === undefined || event.board === board) send({ id, event });

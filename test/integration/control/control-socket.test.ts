@@ -1,5 +1,5 @@
 import { mkdtemp, stat, writeFile } from 'node:fs/promises';
-import { createConnection } from 'node:net';
+import { createConnection, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -10,7 +10,7 @@ import {
   ControlUnavailableError,
 } from '../../../firmware/control/client.js';
 import { LineSplitter, parseRequest } from '../../../firmware/control/protocol.js';
-import { ControlServer } from '../../../firmware/control/server.js';
+import { ControlServer, type ControlServerOptions } from '../../../firmware/control/server.js';
 import { groupId } from '../../../firmware/control/socket-access.js';
 import type { ControlSources } from '../../../firmware/control/sources.js';
 import type { SupervisorEvent } from '../../../firmware/supervisor/event-log.js';
@@ -61,7 +61,11 @@ afterEach(async () => {
   server = undefined;
 });
 
-async function serve(sources: ControlSources = {}, etcGroup?: string) {
+async function serve(
+  sources: ControlSources = {},
+  etcGroup?: string,
+  limits: Partial<ControlServerOptions> = {},
+) {
   const dir = await mkdtemp(join(tmpdir(), 'control-'));
   const path = join(dir, 'control.sock');
   const operator = new FakeOperator();
@@ -70,6 +74,7 @@ async function serve(sources: ControlSources = {}, etcGroup?: string) {
     path,
     group: etcGroup === undefined ? null : 'skyminer',
     etcGroup: join(dir, 'group'),
+    ...limits,
   });
   await server.listen();
   return { path, operator, client: new ControlClient(path), dir };
@@ -92,6 +97,147 @@ function raw(path: string, data: string | Buffer, count: number): Promise<string
     socket.write(data);
   });
 }
+
+/** A connection whose bytes and end are observed; it never closes its own side by itself. */
+function connect(path: string): Promise<{ socket: Socket; text: () => string; closed: Promise<void> }> {
+  return new Promise((resolve, reject) => {
+    let text = '';
+    const socket = createConnection({ path, allowHalfOpen: true });
+    // Closed as far as the server goes: it ended or reset its side.
+    const closed = new Promise<void>((r) => {
+      socket.on('end', () => r());
+      socket.on('close', () => r());
+    });
+    socket.on('data', (c) => (text += c.toString()));
+    socket.on('error', () => {});
+    socket.once('connect', () => resolve({ socket, text: () => text, closed }));
+    socket.once('error', reject);
+  });
+}
+
+const until = async (what: () => boolean, ms = 5000): Promise<void> => {
+  const end = Date.now() + ms;
+  while (!what()) {
+    if (Date.now() > end) throw new Error('timed out waiting');
+    await new Promise((r) => setTimeout(r, 10));
+  }
+};
+
+describe('control socket: a client cannot use it up', () => {
+  it('closes a turned-away connection on its side, even when the client keeps its own open', async () => {
+    const { path } = await serve({}, undefined, { maxConnections: 2 });
+    const busy = await Promise.all([connect(path), connect(path)]);
+    // Both busy: each follows, so neither may be closed to make room.
+    for (const c of busy) c.socket.write('{"id":1,"method":"follow"}\n');
+    await until(() => busy.every((c) => c.text().includes('following')));
+    const third = await connect(path);
+    await third.closed;
+    expect(JSON.parse(third.text())).toMatchObject({
+      ok: false,
+      error: 'too many control connections; try again',
+    });
+    for (const c of busy) c.socket.destroy();
+  });
+
+  it('makes room for an operator by closing the connection idle longest', async () => {
+    const { path, client } = await serve({}, undefined, { maxConnections: 16 });
+    const idle = await Promise.all(Array.from({ length: 16 }, () => connect(path)));
+    expect((await client.request<{ boards: number }>({ method: 'hello' })).boards).toBe(4);
+    await idle[0]!.closed;
+    for (const c of idle) c.socket.destroy();
+  });
+
+  it('closes a connection idle past the idle time', async () => {
+    const { path } = await serve({}, undefined, { idleMs: 200 });
+    const c = await connect(path);
+    await c.closed;
+    expect(c.text()).toBe('');
+  });
+
+  it('stops reading a client that does not read its answers, and serves others meanwhile', async () => {
+    const { path, client } = await serve({}, undefined, { maxUnreadBytes: 64 * 1024 });
+    const c = await connect(path);
+    c.socket.pause();
+    const line = '{"id":1,"method":"view"}\n';
+    // Far more answers than the limit lets the server hold for it.
+    for (let i = 0; i < 200; i++) c.socket.write(line.repeat(100));
+    await new Promise((r) => setTimeout(r, 300));
+    expect(c.socket.destroyed).toBe(false);
+    expect((await client.request<{ boards: number }>({ method: 'hello' })).boards).toBe(4);
+    // Reading again, the client gets every answer.
+    let answers = 0;
+    c.socket.on('data', (chunk: Buffer) => {
+      for (const byte of chunk) if (byte === 0x0a) answers++;
+    });
+    c.socket.resume();
+    await until(() => answers === 20_000, 20_000);
+    c.socket.destroy();
+  }, 30_000);
+
+  it('drops a follower that leaves its events unread past the limit', async () => {
+    const { path, operator } = await serve({}, undefined, { maxUnreadBytes: 16 * 1024 });
+    const c = await connect(path);
+    c.socket.write('{"id":1,"method":"follow"}\n');
+    await until(() => c.text().includes('following'));
+    c.socket.pause();
+    for (let i = 0; i < 20_000; i++) operator.emit({ t: i, board: 2, event: 'up', pad: 'x'.repeat(100) });
+    c.socket.resume();
+    await c.closed;
+    // What the server held for it before dropping it: about the limit, not the 2.6 MB of events.
+    expect(c.text().length).toBeLessThan(200_000);
+  });
+
+  it('caps the follows of one connection, and follows only boards that exist', async () => {
+    const { path } = await serve({}, undefined, { maxFollows: 2 });
+    const lines = await raw(
+      path,
+      ['{"id":1,"method":"follow"}', '{"id":2,"method":"follow","board":2}', '{"id":3,"method":"follow"}',
+        '{"id":4,"method":"follow","board":9}'].join('\n') + '\n', // prettier-ignore
+      4,
+    );
+    const answers = lines.map((l) => JSON.parse(l) as { id: number; ok: boolean; error?: string });
+    expect(answers.map((a) => [a.id, a.ok, a.error])).toEqual([
+      [1, true, undefined],
+      [2, true, undefined],
+      [3, false, 'at most 2 follows per connection'],
+      [4, false, 'at most 2 follows per connection'],
+    ]);
+    const more = await raw(path, '{"id":5,"method":"follow","board":9}\n', 1);
+    expect(JSON.parse(more[0]!)).toMatchObject({ id: 5, ok: false, error: 'no board 9; boards are 1 to 4' });
+  });
+
+  it('answers a request whose sender shut its side, and one without a final newline', async () => {
+    const { path } = await serve();
+    const c = await connect(path);
+    c.socket.end(
+      '{"id":1,"method":"hello"}\n{"id":2,"method":"operate","board":3,"operation":"on","by":"x"}',
+    );
+    await c.closed;
+    const answers = c
+      .text()
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as { id: number; ok: boolean });
+    expect(answers.map((a) => [a.id, a.ok])).toEqual([
+      [1, true],
+      [2, true],
+    ]);
+  });
+
+  it('closes every connection, turned away or not, when it stops', async () => {
+    const { path } = await serve({}, undefined, { maxConnections: 1 });
+    const held = await connect(path);
+    held.socket.write('{"id":1,"method":"follow"}\n');
+    await until(() => held.text().includes('following'));
+    const away = await connect(path);
+    await until(() => away.text().includes('too many'));
+    const stops = server!.close();
+    await held.closed;
+    await away.closed;
+    await stops;
+    server = undefined;
+  });
+});
 
 describe('control socket', () => {
   it('serves the view, events and operations, passing on who asked', async () => {
