@@ -88,6 +88,9 @@ export class Supervisor implements SupervisorOperator {
   private saving: Promise<void> = Promise.resolve();
   private saveQueued = false;
   private stopped = false;
+  /** How late the supervision tick ran (ms past its period), worst since the last read: see tickLateness(). */
+  private lastTickAt = 0;
+  private worstLateMs = 0;
   /** Datagrams refused (bad tag, malformed, stale, replayed), for the console and tests. */
   rejected = 0;
   lastRejection = '';
@@ -196,6 +199,13 @@ export class Supervisor implements SupervisorOperator {
     await net?.close();
   }
 
+  /** The worst lateness of the supervision tick since the last call (ms), for benches and health. */
+  tickLateness(): number {
+    const worst = this.worstLateMs;
+    this.worstLateMs = 0;
+    return Math.max(0, worst);
+  }
+
   /** Calls `listener` after any board's state changed. */
   onChange(listener: () => void): () => void {
     this.listeners.add(listener);
@@ -271,6 +281,10 @@ export class Supervisor implements SupervisorOperator {
 
   private tick(): void {
     if (this.stopped) return;
+    const now = performance.now();
+    if (this.lastTickAt > 0)
+      this.worstLateMs = Math.max(this.worstLateMs, now - this.lastTickAt - (this.options.tickMs ?? 50));
+    this.lastTickAt = now;
     // Petted from the loop that does the work: if this loop stalls, the manager resets.
     void this.options.watchdog?.device.pet().catch(() => {});
     // Decided after the loop's I/O phase: heartbeats that arrived while this loop was busy are read first, so
