@@ -4,7 +4,7 @@ SHELL := /bin/bash
 NODE_OK := $(shell node -e 'process.exit(+process.versions.node.split(".")[0] >= 20 ? 0 : 1)' 2>/dev/null && echo yes)
 SOURCES := $(shell find firmware drivers images test -name "*.ts" 2>/dev/null) $(wildcard firmware/sim/smart/*) firmware/sim/smartctl-stand-in.sh tsconfig.json
 
-.PHONY: help deps build run test lint typecheck unit bench clean panel-pictures rig test-hil image image-deps test-image skywire go-deps
+.PHONY: help deps build run test lint typecheck unit bench clean panel-pictures rig test-hil image image-deps test-image skywire go-deps test-skywire
 
 help:
 	@echo "make run    install what is missing, then start the simulated Skyminer"
@@ -117,7 +117,23 @@ rig: .cache/hil-apt.stamp node_modules/.installed
 test-hil: build rig image-deps skywire
 	npx vitest run --config vitest.hil.config.ts --reporter=default --reporter=json --outputFile.json=.cache/vitest-hil.json
 
-test: typecheck lint unit test-hil
+# The real-Skywire tier (test/skywire): the host's Skywire build runs a hypervisor, visors and the deployment services
+# offline in network namespaces the tests make (root, iproute2); dmsg discovery needs redis (Debian's redis-server,
+# run by the tests themselves, not as a system service).
+.cache/skywire-apt.stamp:
+	@mkdir -p .cache
+	@missing=""; for c in redis-server ip; do PATH=$$PATH:/sbin:/usr/sbin command -v $$c >/dev/null || missing="$$missing $$c"; done; \
+	if [ -n "$$missing" ]; then \
+	  echo "installing redis-server and iproute2 for the real-Skywire tests"; \
+	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq --no-install-recommends redis-server iproute2 >/dev/null; \
+	fi
+	@touch $@
+
+test-skywire: build skywire .cache/skywire-apt.stamp
+	PATH=$$PATH:/sbin:/usr/sbin npx vitest run --config vitest.skywire.config.ts --reporter=default --reporter=json --outputFile.json=.cache/vitest-skywire.json
+
+test: typecheck lint unit test-skywire test-hil
 
 bench: build rig image-deps skywire
 	node dist/test/bench/run.js

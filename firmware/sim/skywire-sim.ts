@@ -34,7 +34,8 @@ export interface BoardStates {
 /** The reward address the emulated visors report. */
 export const SIM_REWARD_ADDRESS = 'SkyminerSimRewardAddr1111111111111';
 const SIM_USERNAME = 'admin';
-const SIM_PASSWORD = 'skywire';
+// A password the real hypervisor's rules accept (upper, lower, digit, special): 'skywire' is refused.
+const SIM_PASSWORD = 'Skyminer-sim1';
 
 /** Board n's visor address: from the config, else network.first_board_address + (n - 1). */
 /** Board n's visor address (see rewards/from-config.ts). */

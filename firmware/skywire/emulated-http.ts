@@ -10,6 +10,8 @@ export interface Answer {
   headers?: Record<string, string | string[]>;
   /** Sent as is instead of JSON. */
   raw?: string;
+  /** Content type (default: JSON, or text/html for a raw body; '' for none). */
+  contentType?: string;
 }
 
 /** A small loopback HTTP server around a request handler, shared by the emulated hypervisor and node. */
@@ -63,16 +65,20 @@ export class LoopbackServer {
       };
       let { status, body, raw } = answer;
       if (status === 200 && this.fault === 'malformed') raw = '<html>502 Bad Gateway</html>';
-      if (status === 200 && this.fault === 'wrong-shape') body = { unexpected: true };
+      if (status === 200 && this.fault === 'wrong-shape') {
+        body = { unexpected: true };
+        raw = undefined;
+      }
       if (this.fault === 'server-error') {
         status = 500;
         body = { error: 'internal error' };
         raw = undefined;
       }
-      res.writeHead(status, {
-        'content-type': raw !== undefined ? 'text/html' : 'application/json',
-        ...(answer.headers ?? {}),
-      });
+      const type =
+        (this.fault === 'none' ? answer.contentType : undefined) ??
+        (raw !== undefined ? 'text/html' : 'application/json');
+      // An empty content type: none at all, as Go's server sends with an empty body.
+      res.writeHead(status, { ...(type ? { 'content-type': type } : {}), ...(answer.headers ?? {}) });
       res.end(raw ?? JSON.stringify(body));
     });
   }

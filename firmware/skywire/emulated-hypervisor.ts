@@ -1,26 +1,45 @@
-import { randomBytes } from 'node:crypto';
+import { createHmac, randomBytes } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import { EmulatedHttpService, type Answer } from './emulated-http.js';
 import type { EmulatedVisor } from './emulated-visor.js';
+import { skycoinAddressProblem } from './skycoin-address.js';
 
 export interface EmulatedHypervisorOptions {
   username?: string;
-  password?: string;
-  /** The visors it reports, asked afresh on every request. */
+  /** The account's password; null: a fresh hypervisor without an account (the first create-account takes it). */
+  password?: string | null;
+  /** The visors it reports, asked afresh on every request; the one with isHypervisor is its own. */
   visors: () => readonly EmulatedVisor[];
   now?: () => number;
 }
 
+/** The hypervisor's password rules (skywire's usermanager): 6-64 printable ASCII, upper, lower, digit, special. */
+export function hypervisorPasswordProblem(password: string): string | null {
+  if (password.length < 6 || password.length > 64) return 'password length should be between 6 and 64 chars';
+  if ([...password].some((c) => c < '!' || c > '~')) return 'non-ASCII character found';
+  const classes = [/[A-Z]/, /[a-z]/, /[0-9]/, /[^A-Za-z0-9]/];
+  if (!classes.every((re) => re.test(password)))
+    return 'password must have at least one upper, lower, digit and special character';
+  return null;
+}
+
+const USERNAME = /^[a-z0-9_-]{4,21}$/;
+const CSRF_TTL_MS = 30_000;
+const SESSION_TTL_MS = 12 * 3600_000;
+const PK = /^0[23][0-9a-f]{64}$/;
+const NOT_FOUND: Answer = { status: 404, body: null, raw: '404 page not found\n', contentType: 'text/plain' };
+
 /**
- * The Skywire hypervisor's HTTP API on loopback, with the real endpoints and JSON shapes: /api/ping,
- * /api/csrf, POST /api/login (X-CSRF-Token, sets swm-session), and behind login /api/visors,
- * /api/visors-summary, /api/visors/{pk}/summary|health|uptime|transports.
+ * The Skywire hypervisor's HTTP API on loopback, answering as v1.3.28 does: /api/ping, /api/csrf, login and account
+ * creation without CSRF (the only user is `admin`, the password rules are the hypervisor's), the swm-session cookie,
+ * and behind it /api/visors, /api/visors-summary (connected visors only), /api/visors/{pk}/summary|health|uptime|
+ * transports|reward, with X-CSRF-Token required on PUT, and the real error texts and status codes.
  */
 export class EmulatedHypervisor extends EmulatedHttpService {
-  private readonly sessions = new Set<string>();
-  private readonly csrfTokens = new Set<string>();
+  private readonly sessions = new Map<string, number>();
+  private readonly csrfKey = randomBytes(32);
   private readonly username: string;
-  private readonly password: string;
+  private password: string | null;
   private readonly now: () => number;
   /** Successful and failed login attempts. */
   logins = 0;
@@ -30,17 +49,26 @@ export class EmulatedHypervisor extends EmulatedHttpService {
   constructor(private readonly options: EmulatedHypervisorOptions) {
     super();
     this.username = options.username ?? 'admin';
-    this.password = options.password ?? 'skywire';
+    this.password = options.password === undefined ? 'Skyminer-sim1' : options.password;
     this.now = options.now ?? Date.now;
   }
 
   protected answer(req: IncomingMessage, body: string): Answer | null {
-    return this.record(req, this.route(req, body));
+    const a = this.record(req, this.route(req, body));
+    // Go's JSON encoder ends every JSON answer with a newline (the ping's text has none).
+    return a && a.raw === undefined && a.contentType === undefined
+      ? { ...a, raw: `${JSON.stringify(a.body)}\n`, contentType: 'application/json' }
+      : a;
   }
 
   /** Drops every session, as when sessions expire or the hypervisor restarts. */
   expireSessions(): void {
     this.sessions.clear();
+  }
+
+  /** True once an account exists. */
+  get hasAccount(): boolean {
+    return this.password !== null;
   }
 
   private record(req: IncomingMessage, answer: Answer | null): Answer | null {
@@ -50,67 +78,157 @@ export class EmulatedHypervisor extends EmulatedHttpService {
 
   private route(req: IncomingMessage, body: string): Answer | null {
     const path = (req.url ?? '/').split('?')[0]!;
-    if (req.method === 'GET' && path === '/api/ping') return { status: 200, body: 'PONG!' };
-    if (req.method === 'GET' && path === '/api/csrf') {
-      const token = randomBytes(32).toString('base64url');
-      this.csrfTokens.add(token);
-      return { status: 200, body: { csrf_token: token } };
-    }
-    if (req.method === 'POST' && path === '/api/login') return this.login(req, body);
-    if (!path.startsWith('/api/')) return null;
+    const now = this.now();
+    if (req.method === 'GET' && path === '/api/ping')
+      return { status: 200, body: 'PONG!', contentType: 'text/plain' };
+    if (req.method === 'GET' && path === '/api/csrf')
+      return { status: 200, body: { csrf_token: this.csrf(now) } };
+    if (req.method === 'POST' && path === '/api/login') return this.login(req, body, now);
+    if (req.method === 'POST' && path === '/api/create-account') return this.createAccount(body);
+    const known =
+      /^\/api\/(visors|visors-summary|about|user|logout)$/.test(path) ||
+      /^\/api\/visors\/[^/]+\/[a-z-]+$/.test(path);
+    if (!known) return NOT_FOUND;
 
-    if (!this.sessions.has(sessionOf(req) ?? '')) {
+    const sid = sessionOf(req);
+    const expiry = sid === undefined ? undefined : this.sessions.get(sid);
+    if (expiry === undefined || expiry <= now) {
       return {
         status: 401,
         body: { error: 'session cookie is either non-existent, expired, or ill-formatted' },
       };
     }
-    if (req.method !== 'GET') return { status: 405, body: { error: 'method not allowed' } };
-    const now = this.now();
+    if (req.method === 'POST' && path === '/api/logout') {
+      this.sessions.delete(sid!);
+      return { status: 200, body: true };
+    }
     const visors = this.options.visors();
-    if (path === '/api/visors-summary') return { status: 200, body: visors.map((v) => v.summary(now)) };
-    if (path === '/api/visors') {
-      return { status: 200, body: visors.filter((v) => v.online).map((v) => v.summary(now).overview) };
+    const own = visors.find((v) => v.isHypervisor && v.online);
+    // Remote visors reach the hypervisor through its own visor: when that is down, none is connected.
+    const hasOwn = visors.some((v) => v.isHypervisor);
+    const connected = visors.filter((v) => v.online && (v.isHypervisor || !hasOwn || !!own));
+    const hvPk = own?.pk ?? null;
+    if (req.method === 'GET' && path === '/api/visors-summary')
+      return {
+        status: 200,
+        body: connected.map((v) => v.summary(now, { hypervisorPk: hvPk, listed: true })),
+      };
+    if (req.method === 'GET' && path === '/api/visors')
+      return { status: 200, body: connected.map((v) => v.summary(now, { hypervisorPk: hvPk }).overview) };
+    if (req.method === 'GET' && path === '/api/about')
+      return { status: 200, body: { public_key: hvPk, build: own?.buildInfo() ?? null } };
+    const m = /^\/api\/visors\/([^/]+)\/([a-z-]+)$/.exec(path);
+    if (!m) return NOT_FOUND;
+    const [, pk, what] = m as unknown as [string, string, string];
+    if (!PK.test(pk)) return { status: 400, body: { error: 'Invalid public key' } };
+    if (req.method !== 'GET') {
+      const token = req.headers['x-csrf-token'];
+      if (typeof token !== 'string' || token === '')
+        return { status: 403, body: { error: `no csrf token for ${req.method} request` } };
+      const problem = this.checkCsrf(token, now);
+      if (problem) return { status: 403, body: { error: problem } };
     }
-    const m = /^\/api\/visors\/([^/]+)\/(summary|health|uptime|transports)$/.exec(path);
-    if (m) {
-      const visor = visors.find((v) => v.pk === m[1]);
-      if (!visor || !visor.online) {
-        return { status: 404, body: { error: `visor ${m[1]} is not connected to this hypervisor` } };
+    const visor = connected.find((v) => v.pk === pk);
+    if (!visor) return { status: 404, body: { error: `visor of pk '${pk}' not found` } };
+    const s = visor.summary(now, { hypervisorPk: hvPk });
+    if (req.method === 'GET') {
+      if (what === 'summary') return { status: 200, body: s };
+      if (what === 'health') return { status: 200, body: { status: 200, ...(s.health as object) } };
+      if (what === 'uptime') return { status: 200, body: s.uptime };
+      if (what === 'transports')
+        return { status: 200, body: (s.overview as { transports: unknown }).transports ?? [] };
+      if (what === 'reward') return { status: 200, body: visor.rewardAddress };
+    }
+    if (req.method === 'PUT' && what === 'reward') {
+      let address: unknown;
+      try {
+        address = (JSON.parse(body) as { reward_address?: unknown }).reward_address;
+      } catch {
+        return { status: 400, body: { error: 'invalid character in request body' } };
       }
-      const s = visor.summary(now) as { overview: { transports: unknown }; health: unknown; uptime: number };
-      if (m[2] === 'summary') return { status: 200, body: s };
-      if (m[2] === 'health') return { status: 200, body: s.health };
-      if (m[2] === 'uptime') return { status: 200, body: s.uptime };
-      return { status: 200, body: s.overview.transports ?? [] };
+      const problem = typeof address === 'string' ? rewardAddressError(address) : 'Invalid base58 string';
+      if (problem) return { status: 500, body: { error: problem } };
+      visor.rewardAddress = address as string;
+      return { status: 200, body: address };
     }
-    return null;
+    return { status: 405, body: null, raw: '', contentType: 'text/plain' };
   }
 
-  private login(req: IncomingMessage, body: string): Answer {
-    const token = req.headers['x-csrf-token'];
-    if (typeof token !== 'string' || !this.csrfTokens.delete(token)) {
-      return { status: 403, body: { error: 'invalid or missing CSRF token' } };
-    }
-    if (this.sessions.has(sessionOf(req) ?? '')) return { status: 403, body: { error: 'not logged out' } };
-    let rb: { username?: unknown; password?: unknown };
-    try {
-      rb = JSON.parse(body) as typeof rb;
-    } catch {
-      return { status: 400, body: { error: 'request format is malformed' } };
-    }
+  private csrf(now: number): string {
+    const claims = Buffer.from(
+      JSON.stringify({ Nonce: randomBytes(16).toString('base64'), ExpiresAt: new Date(now + CSRF_TTL_MS) }),
+    ).toString('base64url');
+    return `${claims}.${createHmac('sha256', this.csrfKey).update(claims).digest('base64url')}`;
+  }
+
+  private checkCsrf(token: string, now: number): string | null {
+    const [claims, sig] = token.split('.');
+    if (!claims || !sig || createHmac('sha256', this.csrfKey).update(claims).digest('base64url') !== sig)
+      return 'invalid CSRF token';
+    const { ExpiresAt } = JSON.parse(Buffer.from(claims, 'base64url').toString()) as { ExpiresAt: string };
+    return Date.parse(ExpiresAt) < now ? 'csrf token expired' : null;
+  }
+
+  private login(req: IncomingMessage, body: string, now: number): Answer {
+    const current = sessionOf(req);
+    if (current !== undefined && (this.sessions.get(current) ?? 0) > now)
+      return { status: 403, body: { error: 'not logged out' } };
+    const rb = parseBody(body);
+    if (!rb) return { status: 400, body: { error: 'request format is malformed' } };
+    if (typeof rb.username !== 'string' || !USERNAME.test(rb.username))
+      return { status: 400, body: { error: "format of 'username' is not accepted" } };
+    // Any other well-formed name fails inside the hypervisor's user store: 500 with no body.
+    if (rb.username !== this.username) return { status: 500, body: null, raw: '', contentType: '' };
     this.logins++;
-    if (rb.username !== this.username || rb.password !== this.password) {
+    if (this.password === null || rb.password !== this.password) {
       return { status: 401, body: { error: 'incorrect username or password' } };
     }
-    const sid = randomBytes(24).toString('base64url');
-    this.sessions.add(sid);
+    const sid = randomBytes(16).toString('hex');
+    const expires = now + SESSION_TTL_MS;
+    this.sessions.set(sid, expires);
     return {
       status: 200,
       body: true,
-      headers: { 'set-cookie': [`swm-session=${sid}; Path=/; Max-Age=43200; HttpOnly; SameSite=Strict`] },
+      headers: {
+        'set-cookie': [`swm-session=${sid}; Path=/; Expires=${new Date(expires).toUTCString()}; HttpOnly`],
+      },
     };
   }
+
+  private createAccount(body: string): Answer {
+    const rb = parseBody(body);
+    if (!rb) return { status: 400, body: { error: 'request format is malformed' } };
+    if (typeof rb.username !== 'string' || !USERNAME.test(rb.username))
+      return { status: 400, body: { error: "format of 'username' is not accepted" } };
+    const problem = hypervisorPasswordProblem(typeof rb.password === 'string' ? rb.password : '');
+    if (problem) return { status: 400, body: { error: problem } };
+    if (rb.username !== this.username) return { status: 403, body: { error: 'name not allowed' } };
+    if (this.password !== null) return { status: 500, body: null, raw: '', contentType: '' };
+    this.password = rb.password as string;
+    return { status: 200, body: true };
+  }
+}
+
+function parseBody(body: string): { username?: unknown; password?: unknown } | null {
+  try {
+    const parsed = JSON.parse(body) as unknown;
+    return parsed && typeof parsed === 'object'
+      ? (parsed as { username?: unknown; password?: unknown })
+      : null;
+  } catch {
+    return null;
+  }
+}
+
+/** skycoin's cipher error texts, which the hypervisor passes on. */
+function rewardAddressError(address: string): string | null {
+  if (address === '') return 'Invalid base58 string';
+  const problem = skycoinAddressProblem(address);
+  if (!problem) return null;
+  if (problem.includes('base58')) return 'Invalid base58 character';
+  if (problem.includes('bytes')) return 'Invalid address length';
+  if (problem.includes('checksum')) return 'Invalid checksum';
+  return 'Address version invalid';
 }
 
 function sessionOf(req: IncomingMessage): string | undefined {

@@ -40,8 +40,6 @@ export class EmulatedVisor {
   readonly isHypervisor: boolean;
   online = false;
   private startedAtMs = 0;
-  private lastSeenMs: number | null = null;
-  private offlineSinceMs: number | null = null;
   private readonly transports: Transport[] = [];
   private generation = 0;
   private readonly transportCount: number;
@@ -49,7 +47,7 @@ export class EmulatedVisor {
   constructor(options: EmulatedVisorOptions) {
     this.pk = options.pk;
     this.localIp = options.localIp;
-    this.version = options.version ?? 'v1.3.29';
+    this.version = options.version ?? 'v1.3.28';
     this.rewardAddress = options.rewardAddress ?? '';
     this.isHypervisor = options.isHypervisor ?? false;
     this.transportCount = options.transports ?? 2;
@@ -58,7 +56,6 @@ export class EmulatedVisor {
   start(nowMs: number): void {
     this.online = true;
     this.startedAtMs = nowMs;
-    this.offlineSinceMs = null;
     this.generation++;
     this.transports.length = 0;
     for (let i = 0; i < this.transportCount; i++) {
@@ -70,7 +67,7 @@ export class EmulatedVisor {
   stop(nowMs: number): void {
     if (!this.online) return;
     this.online = false;
-    this.offlineSinceMs = nowMs;
+    void nowMs;
   }
 
   /** Adds traffic to the transports, spread evenly. */
@@ -87,51 +84,63 @@ export class EmulatedVisor {
     return this.online ? Math.max(0, nowMs - this.startedAtMs) / 1000 : 0;
   }
 
-  /** The JSON a hypervisor serves for this visor (`/api/visors/{pk}/summary`, an element of visors-summary). */
-  summary(nowMs: number): Record<string, unknown> {
-    if (this.online) this.lastSeenMs = nowMs;
-    const transports = this.online
-      ? this.transports.map((t) => ({
-          id: t.id,
-          local_pk: this.pk,
-          remote_pk: t.remote,
-          type: 'stcpr',
-          log: { recv: t.recv, sent: t.sent },
-          is_setup: false,
-          is_up: true,
-          label: 'automatic',
-        }))
-      : null;
+  /** `build_info` as the hypervisor reports it. */
+  buildInfo(): { version: string; commit: string; date: string } {
+    return { version: this.version, commit: '6e9ddf92', date: '2024-09-29T18:33:58Z' };
+  }
+
+  /**
+   * The JSON a hypervisor serves for this visor, shaped as v1.3.28's: empty lists are `null`, `dmsg_stats` is never
+   * null, `services_health` is `connecting` for the first 300 s after a start. A remote visor names the hypervisor
+   * in `hypervisors` and `connected_hypervisor`, and its own summary (`/api/visors/{pk}/summary`) says `online:
+   * false` even while connected; in `/api/visors-summary` (`listed`) it says true.
+   */
+  summary(
+    nowMs: number,
+    as: { hypervisorPk?: string | null; listed?: boolean } = { listed: true },
+  ): Record<string, unknown> {
+    const remote = !this.isHypervisor && !!as.hypervisorPk;
+    const transports =
+      this.online && this.transports.length > 0
+        ? this.transports.map((t) => ({
+            id: t.id,
+            local_pk: this.pk,
+            remote_pk: t.remote,
+            type: 'stcpr',
+            log: { recv: t.recv, sent: t.sent },
+            is_setup: false,
+            is_up: true,
+            label: 'automatic',
+          }))
+        : null;
+    const uptime = this.uptimeS(nowMs);
     return {
       overview: {
         local_pk: this.pk,
-        build_info: { version: this.version, commit: 'emulated', date: '2025-01-01T00:00:00Z' },
+        build_info: this.buildInfo(),
         app_protocol_version: '0.1.0',
-        apps: [],
+        apps: null,
         transports,
         routes_count: 0,
         local_ip: this.localIp,
-        public_ip: '203.0.113.7',
+        public_ip: 'Test failed',
         is_symmetic_nat: false,
-        hypervisors: [],
-        connected_hypervisor: [],
+        hypervisors: remote ? [as.hypervisorPk] : [],
+        connected_hypervisor: remote ? [as.hypervisorPk] : null,
       },
-      health: { services_health: this.online ? 'healthy' : '' },
-      uptime: this.uptimeS(nowMs),
-      routes: [],
+      health: { services_health: this.online && uptime >= 300 ? 'healthy' : 'connecting' },
+      uptime,
+      routes: this.isHypervisor ? [] : null,
       ...(this.isHypervisor ? { is_hypervisor: true } : {}),
       dmsg_stats: this.online
         ? { public_key: this.pk, server_public_key: emulatedPk('dmsg-server'), round_trip: 42_000_000 }
-        : null,
-      dmsg_servers: [],
-      online: this.online,
-      ...(this.offlineSinceMs !== null ? { offline_since: new Date(this.offlineSinceMs).toISOString() } : {}),
-      ...(this.lastSeenMs !== null ? { last_seen_at: new Date(this.lastSeenMs).toISOString() } : {}),
+        : { public_key: '0'.repeat(66), server_public_key: '0'.repeat(66), round_trip: 0 },
+      online: this.online && (this.isHypervisor || !as.hypervisorPk || as.listed === true),
       min_hops: 0,
-      persistent_transports: [],
+      persistent_transports: null,
+      skybian_build_version: '',
       reward_address: this.rewardAddress,
       build_tag: 'linux_arm64',
-      config_version: this.version,
       public_autoconnect: true,
     };
   }

@@ -11,9 +11,17 @@ export interface HypervisorClientOptions {
 
 const SESSION_COOKIE = 'swm-session';
 
+/** What `createAccount` found: a fresh hypervisor took the account, or one was there already. */
+export type AccountResult = 'created' | 'exists';
+
+/** Socket errors of a kept-alive connection that the server closed (a hypervisor restarted under it). */
+const STALE_SOCKET = new Set(['UND_ERR_SOCKET', 'ECONNRESET', 'EPIPE', 'UND_ERR_CLOSED']);
+
 /**
- * The Skywire hypervisor's HTTP API: CSRF token from /api/csrf, login that sets the swm-session cookie, then
- * the visor summaries. An expired session (401) triggers one new login and one retry, never a loop.
+ * The Skywire hypervisor's HTTP API as v1.3.28 answers it. Login is a plain POST (no CSRF token) that sets the
+ * swm-session cookie; only changes under /api/visors/{pk}/ need X-CSRF-Token (from /api/csrf, valid 30 s). An
+ * expired session (401, as after a hypervisor restart) costs one new login and one retry, never a loop; the first
+ * request on a kept-alive socket of a restarted hypervisor fails at the socket and is sent once more.
  */
 export class HypervisorClient {
   readonly baseUrl: string;
@@ -21,7 +29,6 @@ export class HypervisorClient {
   private readonly password: string;
   private readonly timeoutMs: number;
   private cookie: string | null = null;
-  private csrf: string | null = null;
   /** Logins performed so far (a diagnostic, and what tests count). */
   logins = 0;
 
@@ -33,30 +40,75 @@ export class HypervisorClient {
     this.timeoutMs = options.timeoutMs ?? 5000;
   }
 
-  /** Every visor the hypervisor knows, itself included. */
+  /**
+   * The hypervisor's own visor and every remote visor connected right now, all online: a visor that drops is
+   * removed from this list, never listed offline.
+   */
   async visorsSummary(): Promise<VisorFigures[]> {
-    return parseVisorsSummary(await this.getJson('/api/visors-summary'));
+    return parseVisorsSummary(await this.json('GET', '/api/visors-summary'));
   }
 
+  /**
+   * One visor's summary. Its `online` is not to be trusted (a remote visor reads `false` even when connected):
+   * online state comes from `visorsSummary`.
+   */
   async visorSummary(pk: string): Promise<VisorFigures> {
-    return parseVisorSummary(await this.getJson(`/api/visors/${encodeURIComponent(pk)}/summary`));
+    return parseVisorSummary(await this.json('GET', `/api/visors/${encodeURIComponent(pk)}/summary`));
+  }
+
+  /** `connecting` for the first 300 s of every visor start, then `healthy` once the uptime tracker answered. */
+  async servicesHealth(pk: string): Promise<string> {
+    const body = (await this.json('GET', `/api/visors/${encodeURIComponent(pk)}/health`)) as {
+      services_health?: unknown;
+    } | null;
+    if (typeof body?.services_health !== 'string')
+      throw new SourceError('malformed', `hypervisor /api/visors/${pk}/health: services_health missing`);
+    return body.services_health;
+  }
+
+  /** Sets a visor's reward address (the hypervisor checks it; a bad one is an 'http' error naming why). */
+  async setRewardAddress(pk: string, address: string): Promise<void> {
+    await this.json('PUT', `/api/visors/${encodeURIComponent(pk)}/reward`, { reward_address: address });
+  }
+
+  /**
+   * Creates the hypervisor's only account (`admin`) on a fresh hypervisor, which gives it to whoever asks first.
+   * A password outside the hypervisor's rules is refused with its own reason.
+   */
+  async createAccount(password: string): Promise<AccountResult> {
+    const res = await this.sendOnce('/api/create-account', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ username: this.username, password }),
+    });
+    if (res.ok) {
+      await res.body?.cancel();
+      return 'created';
+    }
+    // The hypervisor answers an existing account with 500 and no body.
+    const text = await errorText(res);
+    if (res.status === 500 && text === res.statusText) return 'exists';
+    throw new SourceError(
+      res.status === 400 || res.status === 403 ? 'credentials' : 'http',
+      `hypervisor ${this.baseUrl}: account not created: HTTP ${res.status}: ${text}`,
+    );
   }
 
   /** Forgets the session, as after a hypervisor restart. */
   logout(): void {
     this.cookie = null;
-    this.csrf = null;
   }
 
-  private async getJson(path: string): Promise<unknown> {
+  private async json(method: 'GET' | 'PUT', path: string, body?: unknown): Promise<unknown> {
     if (this.cookie === null) await this.login();
-    let res = await this.get(path);
+    let res = await this.request(method, path, body);
     if (res.status === 401) {
       await res.body?.cancel();
       this.logout();
       await this.login();
-      res = await this.get(path);
+      res = await this.request(method, path, body);
       if (res.status === 401) {
+        await res.body?.cancel();
         throw new SourceError('credentials', `hypervisor ${this.baseUrl}: session refused right after login`);
       }
     }
@@ -69,30 +121,50 @@ export class HypervisorClient {
     return readJson(res, `hypervisor ${path}`);
   }
 
-  private get(path: string): Promise<Response> {
+  private async request(method: 'GET' | 'PUT', path: string, body?: unknown): Promise<Response> {
     const headers: Record<string, string> = {};
     if (this.cookie) headers.cookie = this.cookie;
-    if (this.csrf) headers['x-csrf-token'] = this.csrf;
-    return send(this.baseUrl + path, { method: 'GET', headers }, this.timeoutMs);
+    if (method !== 'GET') {
+      headers['content-type'] = 'application/json';
+      const csrf = await this.csrfToken();
+      if (csrf) headers['x-csrf-token'] = csrf;
+    }
+    return this.sendOnce(path, {
+      method,
+      headers,
+      ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
+    });
+  }
+
+  private async csrfToken(): Promise<string | null> {
+    const res = await this.sendOnce('/api/csrf', { method: 'GET' });
+    if (!res.ok) {
+      await res.body?.cancel();
+      throw new SourceError('http', `hypervisor ${this.baseUrl}/api/csrf: HTTP ${res.status}`);
+    }
+    const body = (await readJson(res, 'hypervisor /api/csrf')) as { csrf_token?: unknown } | null;
+    if (typeof body?.csrf_token !== 'string')
+      throw new SourceError('malformed', 'hypervisor /api/csrf: csrf_token missing');
+    return body.csrf_token || null;
+  }
+
+  /** One exchange, sent a second time only when a stale kept-alive socket failed it. */
+  private async sendOnce(path: string, init: RequestInit): Promise<Response> {
+    try {
+      return await send(this.baseUrl + path, init, this.timeoutMs);
+    } catch (err) {
+      if (err instanceof SourceError && err.code !== undefined && STALE_SOCKET.has(err.code))
+        return send(this.baseUrl + path, init, this.timeoutMs);
+      throw err;
+    }
   }
 
   private async login(): Promise<void> {
-    const csrfRes = await send(`${this.baseUrl}/api/csrf`, { method: 'GET' }, this.timeoutMs);
-    if (!csrfRes.ok) {
-      throw new SourceError('http', `hypervisor ${this.baseUrl}/api/csrf: HTTP ${csrfRes.status}`);
-    }
-    const body = (await readJson(csrfRes, 'hypervisor /api/csrf')) as { csrf_token?: unknown } | null;
-    if (typeof body?.csrf_token !== 'string') {
-      throw new SourceError('malformed', 'hypervisor /api/csrf: csrf_token missing');
-    }
-    this.csrf = body.csrf_token || null;
-    const headers: Record<string, string> = { 'content-type': 'application/json' };
-    if (this.csrf) headers['x-csrf-token'] = this.csrf;
-    const res = await send(
-      `${this.baseUrl}/api/login`,
-      { method: 'POST', headers, body: JSON.stringify({ username: this.username, password: this.password }) },
-      this.timeoutMs,
-    );
+    const res = await this.sendOnce('/api/login', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ username: this.username, password: this.password }),
+    });
     this.logins++;
     if (res.status === 404) {
       // A hypervisor with authentication disabled has no login route: its API is open.
@@ -100,10 +172,17 @@ export class HypervisorClient {
       this.cookie = '';
       return;
     }
-    if (res.status === 401) {
+    if (res.status === 401 || res.status === 400) {
       throw new SourceError(
         'credentials',
         `hypervisor ${this.baseUrl}: login as ${JSON.stringify(this.username)} refused: ${await errorText(res)}`,
+      );
+    }
+    if (res.status === 500 && this.username !== 'admin') {
+      await res.body?.cancel();
+      throw new SourceError(
+        'credentials',
+        `hypervisor ${this.baseUrl}: login as ${JSON.stringify(this.username)} refused: the hypervisor has only the user "admin"`,
       );
     }
     if (!res.ok) {

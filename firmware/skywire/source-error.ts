@@ -6,6 +6,8 @@ export class SourceError extends Error {
   constructor(
     readonly kind: SourceErrorKind,
     message: string,
+    /** The socket error's code (ECONNREFUSED, UND_ERR_SOCKET, ...) of an 'unreachable' source. */
+    readonly code?: string,
   ) {
     super(message);
   }
@@ -41,7 +43,7 @@ export async function send(url: string, init: RequestInit, timeoutMs: number): P
       throw new SourceError('timeout', `${url}: no answer within ${timeoutMs} ms`);
     }
     const cause = e.cause?.code ?? e.cause?.message ?? e.message;
-    throw new SourceError('unreachable', `cannot reach ${url}: ${cause}`);
+    throw new SourceError('unreachable', `cannot reach ${url}: ${cause}`, e.cause?.code);
   }
 }
 

@@ -84,9 +84,12 @@ export function parseVisorSummary(doc: unknown, what = 'visor summary'): VisorFi
   return toFigures(r.data);
 }
 
-/** Reads a `/api/visors-summary` answer: an array of visor summaries. */
+/**
+ * Reads a `/api/visors-summary` answer: the visors connected now, each online whatever its own `online` says (the
+ * hypervisor drops a visor from this list when it disconnects). `null` is an empty list.
+ */
 export function parseVisorsSummary(doc: unknown): VisorFigures[] {
-  const r = z.array(summaryShape).safeParse(doc);
+  const r = z.array(summaryShape).nullable().safeParse(doc);
   if (!r.success) throw describe(r.error, 'visors summary');
-  return r.data.map(toFigures);
+  return (r.data ?? []).map((s) => toFigures({ ...s, online: true }));
 }

@@ -25,7 +25,9 @@ describe('rewards service across a manager restart', () => {
       new RewardsService({
         boards: 4,
         boardAddress: (n) => `192.168.0.${n + 1}`,
-        hypervisor: { visorsSummary: async () => parseVisorsSummary([visor.summary(clock.now)]) },
+        hypervisor: {
+          visorsSummary: async () => parseVisorsSummary(visor.online ? [visor.summary(clock.now)] : []),
+        },
         skycoin: { balance: async () => ({ droplets, sky: droplets / 1e6, coinHours: 3 }) },
         store: new LedgerStore(path, () => clock.now),
         minVersion: 'v1.3.26',

@@ -1,7 +1,10 @@
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { EmulatedHypervisor } from '../../../firmware/skywire/emulated-hypervisor.js';
 import { EmulatedVisor, emulatedPk } from '../../../firmware/skywire/emulated-visor.js';
 import { HypervisorClient } from '../../../firmware/skywire/hypervisor-client.js';
+import { skycoinAddressOf } from '../../../firmware/skywire/skycoin-address.js';
 import { SourceError } from '../../../firmware/skywire/source-error.js';
 import { transportRates } from '../../../firmware/skywire/bandwidth.js';
 
@@ -34,7 +37,7 @@ async function failure(p: Promise<unknown>): Promise<SourceError> {
 }
 
 describe('hypervisor client against the emulated hypervisor', () => {
-  it('fetches a CSRF token, logs in once and reads every visor', async () => {
+  it('logs in once without a CSRF token, as the real hypervisor takes it, and reads every visor', async () => {
     const h = await start();
     const client = new HypervisorClient({ url: h.url, password: 'pw' });
     const first = await client.visorsSummary();
@@ -42,7 +45,6 @@ describe('hypervisor client against the emulated hypervisor', () => {
     expect(first.map((v) => v.localIp)).toEqual(['192.168.0.2', '192.168.0.3', '192.168.0.4']);
     expect(client.logins).toBe(1);
     expect(h.requests).toEqual([
-      'GET /api/csrf 200',
       'POST /api/login 200',
       'GET /api/visors-summary 200',
       'GET /api/visors-summary 200',
@@ -53,7 +55,8 @@ describe('hypervisor client against the emulated hypervisor', () => {
     const h = await start();
     const client = new HypervisorClient({ url: h.url.replace('http://', 'http://admin:pw@') });
     expect(client.baseUrl).toBe(h.url);
-    expect(await client.visorSummary(visors[1]!.pk)).toMatchObject({ pk: visors[1]!.pk, online: true });
+    // A remote visor's own summary says offline even while connected, as the real hypervisor's does.
+    expect(await client.visorSummary(visors[1]!.pk)).toMatchObject({ pk: visors[1]!.pk, online: false });
   });
 
   it('logs in again exactly once when the session expires mid-session', async () => {
@@ -64,9 +67,8 @@ describe('hypervisor client against the emulated hypervisor', () => {
     await client.visorsSummary();
     expect(client.logins).toBe(2);
     expect(h.logins).toBe(2);
-    expect(h.requests.slice(3)).toEqual([
+    expect(h.requests.slice(2)).toEqual([
       'GET /api/visors-summary 401',
-      'GET /api/csrf 200',
       'POST /api/login 200',
       'GET /api/visors-summary 200',
     ]);
@@ -81,13 +83,68 @@ describe('hypervisor client against the emulated hypervisor', () => {
     expect(h.logins).toBe(1);
   });
 
-  it('is refused by the hypervisor without the CSRF token', async () => {
+  it('sets a reward address with a fresh CSRF token, and passes on the reason for a bad one', async () => {
     const h = await start();
-    const res = await fetch(`${h.url}/api/login`, {
-      method: 'POST',
-      body: JSON.stringify({ username: 'admin', password: 'pw' }),
+    const client = new HypervisorClient({ url: h.url, password: 'pw' });
+    const address = skycoinAddressOf(Buffer.alloc(20, 1));
+    await client.setRewardAddress(visors[2]!.pk, address);
+    expect(visors[2]!.rewardAddress).toBe(address);
+    expect(h.requests).toEqual([
+      'POST /api/login 200',
+      'GET /api/csrf 200',
+      `PUT /api/visors/${visors[2]!.pk}/reward 200`,
+    ]);
+    await expect(client.setRewardAddress(visors[2]!.pk, `${address.slice(0, -1)}z`)).rejects.toThrow(
+      `hypervisor ${h.url}/api/visors/${visors[2]!.pk}/reward: HTTP 500: Invalid checksum`,
+    );
+    const bare = await fetch(`${h.url}/api/visors/${visors[2]!.pk}/reward`, { method: 'PUT', body: '{}' });
+    expect(bare.status).toBe(401);
+  });
+
+  it('creates the only account on a fresh hypervisor, by its password rules, once', async () => {
+    hv = new EmulatedHypervisor({ visors: () => visors, password: null });
+    await hv.start();
+    const client = new HypervisorClient({ url: hv.url, password: 'Good-pass1' });
+    await expect(client.visorsSummary()).rejects.toThrow('refused: incorrect username or password');
+    await expect(client.createAccount('skywire')).rejects.toThrow(
+      'HTTP 400: password must have at least one upper, lower, digit and special character',
+    );
+    expect(await client.createAccount('Good-pass1')).toBe('created');
+    expect(await client.createAccount('Good-pass1')).toBe('exists');
+    expect(await client.visorsSummary()).toHaveLength(3);
+  });
+
+  it('sends a request once more when a kept-alive socket of a restarted hypervisor fails, and only once', async () => {
+    let cut = 0;
+    let served = 0;
+    const server = createServer((req, res) => {
+      if (cut > 0) {
+        cut--;
+        req.socket.destroy();
+        return;
+      }
+      served++;
+      res.writeHead(req.url === '/api/login' ? 200 : 200, {
+        'content-type': 'application/json',
+        ...(req.url === '/api/login' ? { 'set-cookie': 'swm-session=s; Path=/' } : {}),
+      });
+      res.end(req.url === '/api/login' ? 'true\n' : '[]\n');
     });
-    expect(res.status).toBe(403);
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    try {
+      const client = new HypervisorClient({
+        url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+      });
+      expect(await client.visorsSummary()).toEqual([]);
+      cut = 1;
+      expect(await client.visorsSummary()).toEqual([]);
+      expect(served).toBe(3);
+      cut = 2;
+      expect((await failure(client.visorsSummary())).kind).toBe('unreachable');
+    } finally {
+      server.closeAllConnections();
+      await new Promise((r) => server.close(r));
+    }
   });
 
   it('reads bandwidth from counters and gives no rate across a visor restart', async () => {
@@ -121,7 +178,7 @@ describe('hypervisor client against the emulated hypervisor', () => {
     hv = undefined;
     const err = await failure(new HypervisorClient({ url, password: 'pw' }).visorsSummary());
     expect(err.kind).toBe('unreachable');
-    expect(err.message).toBe(`cannot reach ${url}/api/csrf: ECONNREFUSED`);
+    expect(err.message).toBe(`cannot reach ${url}/api/login: ECONNREFUSED`);
   });
 
   it('gives up on a hypervisor that does not answer in time', async () => {

@@ -27,7 +27,10 @@ function rig() {
     visorsSummary: () =>
       hvDown
         ? Promise.reject(hvDown)
-        : Promise.resolve(parseVisorsSummary(visors.map((v) => v.summary(clock.now)))),
+        : // As the hypervisor does: a visor that is not connected is not listed.
+          Promise.resolve(
+            parseVisorsSummary(visors.filter((v) => v.online).map((v) => v.summary(clock.now))),
+          ),
   };
   let balance: Balance = { droplets: 10_000_000, sky: 10, coinHours: 5 };
   const skycoin: BalanceSource = { balance: () => Promise.resolve(balance) };

@@ -13,15 +13,15 @@ describe('visor summary', () => {
     });
     v.start(1_000);
     v.carry(4000, 2000);
-    const f = parseVisorSummary(v.summary(61_000));
+    const f = parseVisorSummary(v.summary(301_000));
     expect(f).toMatchObject({
       pk,
       online: true,
       servicesHealth: 'healthy',
-      version: 'v1.3.29',
+      version: 'v1.3.28',
       dmsgRoundTripMs: 42,
       dmsgConnected: true,
-      uptimeS: 60,
+      uptimeS: 300,
       rewardAddress: '2jBbGxZRGoQG1mqhPBnXnLTxK6oxsTf8os6',
       localIp: '192.168.0.3',
     });
@@ -37,9 +37,17 @@ describe('visor summary', () => {
     expect(f).toMatchObject({ online: false, dmsgConnected: false, transports: [], rewardAddress: null });
   });
 
-  it('reads the minimal summary a hypervisor gives for a visor it cannot reach', () => {
+  it('takes every visor the hypervisor lists as online, whatever its own online field says', () => {
     const [f] = parseVisorsSummary([{ overview: { local_pk: pk }, health: {}, online: false }]);
-    expect(f).toMatchObject({ pk, online: false, version: null, uptimeS: null, localIp: null });
+    expect(f).toMatchObject({ pk, online: true, version: null, uptimeS: null, localIp: null });
+    expect(parseVisorsSummary(null)).toEqual([]);
+  });
+
+  it('says connecting for the first 300 s after a visor starts, as the real one does', () => {
+    const v = new EmulatedVisor({ pk, localIp: '192.168.0.3' });
+    v.start(0);
+    expect(parseVisorSummary(v.summary(299_000)).servicesHealth).toBe('connecting');
+    expect(parseVisorSummary(v.summary(300_000)).servicesHealth).toBe('healthy');
   });
 
   it('names the field of an unexpected answer in one line', () => {

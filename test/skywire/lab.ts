@@ -1,0 +1,365 @@
+// A real, offline Skywire network inside network namespaces this test makes: a bridge (the box's switch), the
+// deployment services at 192.168.0.1 (redis, dmsg discovery, a dmsg server, transport discovery, uptime tracker),
+// and one namespace per board at 192.168.0.2, .3, ... running a real visor (board 1's is the hypervisor). The test
+// process reaches the hypervisor through a loopback port forwarded into the manager's namespace: nothing is sent
+// anywhere but loopback and the namespaces.
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { mkdir, mkdtemp, readFile, rm, symlink, writeFile } from 'node:fs/promises';
+import { createConnection, createServer, type Server, type Socket } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import {
+  generateKeys,
+  makeVisorConfig,
+  type KeyPair,
+  type SkywireTool,
+} from '../../firmware/skywire/visor-config.js';
+
+const run = promisify(execFile);
+const SERVICES_IP = '192.168.0.1';
+export const ALL_APPS = ['skychat', 'skysocks', 'skysocks-client', 'vpn-server', 'vpn-client'];
+
+export interface LabBoard {
+  board: number;
+  ns: string;
+  ip: string;
+  dir: string;
+  keys: KeyPair;
+  config: string;
+  visor: ChildProcess | null;
+}
+
+export interface LabOptions {
+  binary: string;
+  boards: number;
+  /** Run the uptime tracker (without it services_health stays `connecting`). */
+  uptimeTracker?: boolean;
+}
+
+async function ip(...args: string[]): Promise<void> {
+  await run('ip', args);
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** Resolves when the process has exited (at once if it already has). */
+export function exited(p: ChildProcess): Promise<void> {
+  if (p.exitCode !== null || p.signalCode !== null) return Promise.resolve();
+  return new Promise((r) => p.once('exit', () => r()));
+}
+
+async function stopProcess(p: ChildProcess | null, signal: NodeJS.Signals = 'SIGTERM'): Promise<void> {
+  if (!p) return;
+  const done = exited(p);
+  p.kill(signal);
+  const t = setTimeout(() => p.kill('SIGKILL'), 15_000);
+  await done;
+  clearTimeout(t);
+}
+
+export class SkywireLab {
+  readonly boards: LabBoard[] = [];
+  private readonly services: ChildProcess[] = [];
+  private readonly namespaces: string[] = [];
+  private forwardServer: Server | null = null;
+  private nsForwarder: ChildProcess | null = null;
+  private readonly sockets = new Set<Socket>();
+  hypervisorUrl = '';
+
+  private constructor(
+    readonly dir: string,
+    readonly prefix: string,
+    readonly options: LabOptions,
+  ) {}
+
+  static async start(options: LabOptions): Promise<SkywireLab> {
+    if (process.getuid?.() !== 0)
+      throw new Error('the real-Skywire tests make network namespaces: run them as root');
+    const dir = await mkdtemp(join(tmpdir(), 'skywire-lab-'));
+    const lab = new SkywireLab(dir, `swt${process.pid % 100000}`, options);
+    try {
+      await lab.network();
+      await lab.startServices();
+      await lab.configure();
+      for (const b of lab.boards) lab.startVisor(b.board);
+      await lab.forward();
+    } catch (err) {
+      await lab.stop();
+      throw err;
+    }
+    return lab;
+  }
+
+  private tool(ns: string, cwd: string): SkywireTool {
+    return { binary: this.options.binary, cwd, wrap: ['ip', 'netns', 'exec', ns] };
+  }
+
+  private async network(): Promise<void> {
+    const net = `${this.prefix}-net`;
+    await ip('netns', 'add', net);
+    this.namespaces.push(net);
+    await ip('-n', net, 'link', 'add', 'br0', 'type', 'bridge');
+    await ip('-n', net, 'link', 'set', 'br0', 'up');
+    const hosts = [
+      { name: 'svc', address: SERVICES_IP },
+      ...Array.from({ length: this.options.boards }, (_, i) => ({
+        name: `b${i + 1}`,
+        address: `192.168.0.${i + 2}`,
+      })),
+    ];
+    for (const [i, h] of hosts.entries()) {
+      const ns = `${this.prefix}-${h.name}`;
+      await ip('netns', 'add', ns);
+      this.namespaces.push(ns);
+      await ip('link', 'add', `p${i}`, 'netns', net, 'type', 'veth', 'peer', 'name', 'eth0', 'netns', ns);
+      await ip('-n', net, 'link', 'set', `p${i}`, 'master', 'br0', 'up');
+      await ip('-n', ns, 'link', 'set', 'lo', 'up');
+      await ip('-n', ns, 'addr', 'add', `${h.address}/24`, 'dev', 'eth0');
+      await ip('-n', ns, 'link', 'set', 'eth0', 'up');
+      // The router is the gateway: a visor's local_ip is the first address of its default-route interface.
+      if (h.name !== 'svc') await ip('-n', ns, 'route', 'add', 'default', 'via', SERVICES_IP);
+    }
+  }
+
+  private spawnIn(
+    ns: string,
+    cwd: string,
+    log: string,
+    args: string[],
+    cmd = this.options.binary,
+  ): ChildProcess {
+    const out = join(this.dir, log);
+    const p = spawn('sh', ['-c', 'exec "$@" >>"$0" 2>&1', out, 'ip', 'netns', 'exec', ns, cmd, ...args], {
+      cwd,
+      stdio: 'ignore',
+    });
+    return p;
+  }
+
+  private async startServices(): Promise<void> {
+    const ns = `${this.prefix}-svc`;
+    const cwd = join(this.dir, 'svc');
+    await mkdir(cwd, { recursive: true });
+    const at = (port: number) => `${SERVICES_IP}:${port}`;
+    this.services.push(
+      this.spawnIn(
+        ns,
+        cwd,
+        'redis.log',
+        ['--port', '6379', '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'],
+        'redis-server',
+      ),
+    );
+    await this.waitTcp(ns, '127.0.0.1', 6379, 'redis');
+    const discKeys = await generateKeys(this.tool(ns, cwd));
+    this.services.push(
+      this.spawnIn(ns, cwd, 'dmsg-disc.log', [
+        'dmsg',
+        'disc',
+        '-a',
+        at(9090),
+        '--redis',
+        'redis://127.0.0.1:6379',
+        '--sk',
+        discKeys.sk,
+      ]),
+    );
+    await this.waitTcp(ns, SERVICES_IP, 9090, 'dmsg discovery');
+    const serverKeys = await generateKeys(this.tool(ns, cwd));
+    await writeFile(
+      join(cwd, 'dmsg-server.json'),
+      JSON.stringify({
+        public_key: serverKeys.pk,
+        secret_key: serverKeys.sk,
+        discovery: `http://${at(9090)}`,
+        public_address: at(8081),
+        local_address: at(8081),
+        health_endpoint_address: '127.0.0.1:8082',
+        log_level: 'info',
+        update_interval: 0,
+        max_sessions: 2048,
+      }),
+    );
+    this.services.push(
+      this.spawnIn(ns, cwd, 'dmsg-server.log', ['dmsg', 'server', 'start', 'dmsg-server.json']),
+    );
+    this.services.push(
+      this.spawnIn(ns, cwd, 'tpd.log', [
+        'svc',
+        'tpd',
+        '-t',
+        '-a',
+        at(9091),
+        '--dmsg-disc',
+        `http://${at(9090)}`,
+      ]),
+    );
+    if (this.options.uptimeTracker !== false) {
+      this.services.push(
+        this.spawnIn(ns, cwd, 'ut.log', [
+          'svc',
+          'ut',
+          '-t',
+          '-a',
+          at(9096),
+          '-p',
+          '127.0.0.1:9086',
+          '-m',
+          '127.0.0.1:2121',
+          '--dmsg-disc',
+          `http://${at(9090)}`,
+          '--store-data-path',
+          join(cwd, 'ut-data'),
+        ]),
+      );
+    }
+    await this.waitTcp(ns, SERVICES_IP, 8081, 'dmsg server');
+    await this.waitTcp(ns, SERVICES_IP, 9091, 'transport discovery');
+    await writeFile(
+      join(this.dir, 'services-config.json'),
+      JSON.stringify({
+        prod: {
+          conf: `http://${at(9099)}`,
+          dmsg_discovery: `http://${at(9090)}`,
+          transport_discovery: `http://${at(9091)}`,
+          address_resolver: `http://${at(9093)}`,
+          route_finder: `http://${at(9092)}`,
+          route_setup_nodes: [],
+          transport_setup: [],
+          uptime_tracker: `http://${at(9096)}`,
+          service_discovery: `http://${at(9098)}`,
+          stun_servers: [],
+          dns_server: SERVICES_IP,
+          survey_whitelist: [],
+        },
+      }),
+    );
+  }
+
+  /** Waits until something accepts TCP connections at host:port inside the namespace. */
+  async waitTcp(ns: string, host: string, port: number, what: string, timeoutMs = 30_000): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const ok = await run('ip', [
+        'netns',
+        'exec',
+        ns,
+        'bash',
+        '-c',
+        `exec 3<>/dev/tcp/${host}/${port}`,
+      ]).then(
+        () => true,
+        () => false,
+      );
+      if (ok) return;
+      if (Date.now() > deadline)
+        throw new Error(`${what} did not listen on ${host}:${port} in ${timeoutMs} ms`);
+      await sleep(200);
+    }
+  }
+
+  private async configure(): Promise<void> {
+    for (let n = 1; n <= this.options.boards; n++) {
+      const ns = `${this.prefix}-b${n}`;
+      const dir = join(this.dir, `b${n}`);
+      await mkdir(join(dir, 'bin'), { recursive: true });
+      // The apps' bin_path: the visor starts its apps from there.
+      await symlink(this.options.binary, join(dir, 'bin', 'skywire'));
+      const keys = await generateKeys(this.tool(ns, dir));
+      this.boards.push({
+        board: n,
+        ns,
+        ip: `192.168.0.${n + 1}`,
+        dir,
+        keys,
+        config: join(dir, 'skywire.json'),
+        visor: null,
+      });
+    }
+    const hv = this.boards[0]!;
+    for (const b of this.boards) {
+      await makeVisorConfig(
+        this.tool(b.ns, b.dir),
+        {
+          role: b === hv ? 'hypervisor' : 'visor',
+          keys: b.keys,
+          ...(b === hv ? {} : { hypervisorPk: hv.keys.pk }),
+          servicesFile: join(this.dir, 'services-config.json'),
+          out: b.config,
+          disableApps: ALL_APPS,
+        },
+        b.dir,
+      );
+    }
+  }
+
+  board(n: number): LabBoard {
+    const b = this.boards[n - 1];
+    if (!b) throw new Error(`no board ${n} in the lab`);
+    return b;
+  }
+
+  startVisor(n: number): ChildProcess {
+    const b = this.board(n);
+    b.visor = this.spawnIn(b.ns, b.dir, `visor-b${n}.log`, ['visor', '-c', b.config]);
+    return b.visor;
+  }
+
+  /** Stops board n's visor and waits until the process has gone. */
+  async stopVisor(n: number, signal: NodeJS.Signals = 'SIGTERM'): Promise<void> {
+    const b = this.board(n);
+    await stopProcess(b.visor, signal);
+    b.visor = null;
+  }
+
+  async log(name: string): Promise<string> {
+    return readFile(join(this.dir, name), 'utf8').catch(() => '');
+  }
+
+  /** A loopback port in this process forwarded to the hypervisor's :8000 in board 1's namespace. */
+  private async forward(): Promise<void> {
+    const hv = this.board(1);
+    const sock = join(this.dir, 'hypervisor.sock');
+    const script = `const net=require('net');net.createServer(c=>{const t=net.connect(8000,${JSON.stringify(hv.ip)});c.pipe(t);t.pipe(c);c.on('error',()=>t.destroy());t.on('error',()=>c.destroy());c.on('close',()=>t.destroy());t.on('close',()=>c.destroy())}).listen(${JSON.stringify(sock)})`;
+    this.nsForwarder = spawn('ip', ['netns', 'exec', hv.ns, process.execPath, '-e', script], {
+      stdio: 'ignore',
+    });
+    for (let i = 0; i < 100; i++) {
+      const ok = await new Promise<boolean>((r) => {
+        const s = createConnection(sock, () => {
+          s.destroy();
+          r(true);
+        }).on('error', () => r(false));
+      });
+      if (ok) break;
+      await sleep(100);
+    }
+    this.forwardServer = createServer((c) => {
+      const t = createConnection(sock);
+      this.sockets.add(c);
+      c.pipe(t);
+      t.pipe(c);
+      const end = () => {
+        c.destroy();
+        t.destroy();
+        this.sockets.delete(c);
+      };
+      c.on('error', end).on('close', end);
+      t.on('error', end).on('close', end);
+    });
+    await new Promise<void>((r) => this.forwardServer!.listen(0, '127.0.0.1', r));
+    const a = this.forwardServer.address() as { port: number };
+    this.hypervisorUrl = `http://127.0.0.1:${a.port}`;
+  }
+
+  async stop(): Promise<void> {
+    for (const s of this.sockets) s.destroy();
+    await new Promise<void>((r) => (this.forwardServer ? this.forwardServer.close(() => r()) : r()));
+    await stopProcess(this.nsForwarder);
+    await Promise.all(this.boards.map((b) => stopProcess(b.visor)));
+    await Promise.all(this.services.map((p) => stopProcess(p)));
+    for (const ns of this.namespaces.reverse()) await ip('netns', 'del', ns).catch(() => undefined);
+    if (!process.env.KEEP_SKYWIRE_LAB) await rm(this.dir, { recursive: true, force: true });
+  }
+}
