@@ -17,11 +17,13 @@ import { buildInitramfs } from './rootfs/initramfs.js';
 import { indexModules, modulesDep, readModule, resolveModules } from './rootfs/modules.js';
 import type { PackageRecord } from './rootfs/source.js';
 import { StagingTree } from './rootfs/staging.js';
+import { bootScriptText, scriptImage } from './stages/boot-script.js';
 import { resolveBootloader } from './stages/bootloader.js';
 import { stageFirmware, targetNativeAddon, targetNodeModules } from './stages/firmware.js';
 import { loadLock, sha256File, type Input } from './stages/inputs.js';
 import { stageSkywire, type SkywireBuild } from './stages/skywire.js';
 import {
+  bakedConfig,
   checkBoxSecret,
   checkConsolePasswordHash,
   checkPasswordHash,
@@ -269,6 +271,19 @@ export async function buildImage(o: BuildOptions): Promise<BuildResult> {
   });
   await writeFile(join(bootDir, 'extlinux.conf'), conf);
   bootFiles.push({ path: 'extlinux/extlinux.conf', source: join(bootDir, 'extlinux.conf') });
+  // U-Boot's distro boot runs boot.scr first: it picks the root slot (updates), extlinux.conf is the fallback.
+  const script = bootScriptText({
+    profile,
+    cmdline: kernelCmdline(profile, signature).replace(/^root=\S+\s*/, ''),
+    signature,
+    ...(fdt ? { fdt } : {}),
+  });
+  await writeFile(join(bootDir, 'boot.cmd'), script);
+  await writeFile(join(bootDir, 'boot.scr'), scriptImage(script, profile.arch, epoch));
+  bootFiles.push(
+    { path: 'boot.cmd', source: join(bootDir, 'boot.cmd') },
+    { path: 'boot.scr', source: join(bootDir, 'boot.scr') },
+  );
 
   log(
     `assembling the image (${tree.size} entries, ${(tree.contentBytes() / 1048576).toFixed(0)} MiB of files)`,
@@ -285,6 +300,9 @@ export async function buildImage(o: BuildOptions): Promise<BuildResult> {
     firstPartitionMib: profile.layout.first_partition_mib,
     bootMib: profile.layout.boot_mib,
     rootFreeMib: profile.layout.root_free_mib,
+    slotMib: profile.layout.slot_mib,
+    dataMib: profile.layout.data_mib,
+    dataDir: bakedConfig(profile).supervisor.state_dir,
     bootFiles,
     root: tree,
     ...(bootloader ? { bootloader: bootloader.parts } : {}),
@@ -333,8 +351,12 @@ export async function buildImage(o: BuildOptions): Promise<BuildResult> {
     layout: {
       disk_signature: `0x${signature.toString(16).padStart(8, '0')}`,
       root_uuid: result.rootUuid,
+      data_uuid: result.dataUuid,
       boot_start: result.plan.bootStart,
       root_start: result.plan.rootStart,
+      slot_b_start: result.plan.slotBStart,
+      slot_bytes: result.plan.slotBytes,
+      data_start: result.plan.dataStart,
     },
     bootloader: bootloader
       ? {

@@ -29,6 +29,9 @@ export interface InspectReport {
   bootConfigText: string;
   bootEntry: BootEntry;
   root: RootSummary;
+  /** Root slot B: empty until an update writes it, else the firmware it holds. */
+  slotB?: { state: 'empty' } | { state: 'written'; firmwareVersion?: string };
+  data?: Ext4Summary;
 }
 
 /** debugfs `ls -p` lines: /inode/mode/uid/gid/name/size/ */
@@ -41,9 +44,23 @@ function names(lsp: string): string[] {
     .sort();
 }
 
-export async function readRootSummary(image: string, offset: number): Promise<RootSummary> {
+/** The state directory that lives on the data partition (partition 4) in a two-slot image. */
+const STATE_DIR = '/var/lib/skyminer';
+
+/**
+ * The root at `offset`; the state files (console password, box secret) are read from the data partition at
+ * `dataOffset` where the image has one.
+ */
+export async function readRootSummary(
+  image: string,
+  offset: number,
+  dataOffset?: number,
+): Promise<RootSummary> {
   const summary = await readExt4Summary(image, offset);
-  const cat = (p: string) => debugfsRequest(image, offset, `cat ${p}`);
+  const cat = (p: string) =>
+    dataOffset !== undefined && p.startsWith(`${STATE_DIR}/`)
+      ? debugfsRequest(image, dataOffset, `cat ${p.slice(STATE_DIR.length)}`)
+      : debugfsRequest(image, offset, `cat ${p}`);
   const services: Record<string, string[]> = {};
   for (const level of names(await debugfsRequest(image, offset, 'ls -p /etc/runlevels'))) {
     services[level] = names(await debugfsRequest(image, offset, `ls -p /etc/runlevels/${level}`));
@@ -94,6 +111,9 @@ export async function inspectImage(image: string): Promise<InspectReport> {
   const boot = mbr.partitions.find((p) => p.bootable) ?? mbr.partitions[0];
   const root = mbr.partitions.find((p) => p.type === 0x83);
   if (!boot || !root) throw new Error('expected a boot partition and a Linux root partition');
+  // Two root slots and a data partition: partitions 2, 3 and 4.
+  const slotB = mbr.partitions.length === 4 ? mbr.partitions[2] : undefined;
+  const dataPart = mbr.partitions.length === 4 ? mbr.partitions[3] : undefined;
   // A separate U-Boot FIT (64-bit sunxi) sits at 40 KiB; a combined file has the FIT inside the SPL's file.
   const fitAt40k = head.length >= 40964 && head.readUInt32BE(40960) === 0xd00dfeed;
   const bootloader = isSunxiSpl(head.subarray(8192))
@@ -109,8 +129,24 @@ export async function inspectImage(image: string): Promise<InspectReport> {
     bootFiles: await listFat(image, bootOffset),
     bootConfigText,
     bootEntry: parseExtlinux(bootConfigText),
-    root: await readRootSummary(image, root.start * SECTOR),
+    root: await readRootSummary(image, root.start * SECTOR, dataPart && dataPart.start * SECTOR),
+    ...(slotB ? { slotB: await readSlot(image, slotB.start * SECTOR) } : {}),
+    ...(dataPart ? { data: await readExt4Summary(image, dataPart.start * SECTOR) } : {}),
   };
+}
+
+async function readSlot(image: string, offset: number): Promise<NonNullable<InspectReport['slotB']>> {
+  const fh = await open(image, 'r');
+  const sb = Buffer.alloc(2);
+  try {
+    await fh.read(sb, 0, 2, offset + 1024 + 0x38);
+  } finally {
+    await fh.close();
+  }
+  if (sb.readUInt16LE(0) !== 0xef53) return { state: 'empty' };
+  const pkg = await debugfsRequest(image, offset, 'cat /usr/lib/skyminer/package.json');
+  const version = /"version"\s*:\s*"([^"]+)"/.exec(pkg)?.[1];
+  return { state: 'written', ...(version ? { firmwareVersion: version } : {}) };
 }
 
 const mib = (bytes: number) => `${(bytes / 1024 / 1024).toFixed(1)} MiB`;
@@ -140,6 +176,14 @@ export function formatInspect(r: InspectReport): string {
   out.push(`  firmware: ${s.firmwareVersion ?? 'not found'}${s.profile ? `, profile ${s.profile}` : ''}`);
   for (const [level, list] of Object.entries(s.services))
     out.push(`  services (${level}): ${list.join(', ') || '-'}`);
+  if (r.slotB)
+    out.push(
+      `root slot B (partition 3): ${r.slotB.state === 'empty' ? 'empty (the first update writes it)' : `firmware ${r.slotB.firmwareVersion ?? 'unknown'}`}`,
+    );
+  if (r.data)
+    out.push(
+      `data partition (4, ${STATE_DIR}): ext4 "${r.data.label}" uuid ${r.data.uuid}, ${mib(r.data.blocks * r.data.blockSize)}, ${mib(r.data.freeBlocks * r.data.blockSize)} free; kept across updates`,
+    );
   out.push(
     `  root password: ${s.rootPassword === 'locked' ? 'none' : s.rootPassword}; console password: ${s.consolePassword === 'locked' ? 'none (console locked until set)' : s.consolePassword}; ssh keys: ${s.sshKeys}; box secret: ${s.boxSecret === 'baked' ? 'baked in' : 'none (drawn by the manager at first boot)'}`,
   );

@@ -19,6 +19,7 @@ commands:
   supervisor   the manager's supervisor (reads the config file)
   agent        the per-board agent (reads the config file)
   console      the interactive console on this terminal (the UART's, on a box)
+  update       install a signed firmware bundle into the spare root slot and try it (see skyminer update)
 
 ${helpText()}
 
@@ -31,7 +32,7 @@ const COMMAND_LIST = 'status, boards, board, disks, rewards, events, panel, conf
 
 async function main(args: string[]): Promise<number> {
   // `--control PATH` belongs to the console commands; the device roles and sim parse their own options.
-  const control = ['sim', 'supervisor', 'agent'].includes(args[0] ?? '')
+  const control = ['sim', 'supervisor', 'agent', 'update'].includes(args[0] ?? '')
     ? { control: undefined, rest: args }
     : takeControlOption(args);
   if (typeof control === 'string') throw new UsageError(control);
@@ -48,6 +49,8 @@ async function main(args: string[]): Promise<number> {
       return (await import('./commands/supervisor.js')).supervisorCommand(rest);
     case 'agent':
       return (await import('./commands/agent.js')).agentCommand(rest);
+    case 'update':
+      return (await import('./commands/update.js')).updateCommand(rest);
     case undefined:
     case 'help':
     case '--help':
@@ -57,7 +60,7 @@ async function main(args: string[]): Promise<number> {
       return command === undefined ? 2 : 0;
     default:
       throw new UsageError(
-        `unknown command "${command}"; commands: sim, supervisor, agent, console, ${COMMAND_LIST} (see skyminer help)`,
+        `unknown command "${command}"; commands: sim, supervisor, agent, console, update, ${COMMAND_LIST} (see skyminer help)`,
       );
   }
 }

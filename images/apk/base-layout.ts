@@ -24,7 +24,9 @@ export function busyboxAppletPaths(list: string): string[] {
     .filter((l) => l && !l.startsWith('#') && l !== 'bin/busybox');
 }
 
-export const FIRST_BOOT_DIR = 'var/lib/skyminer/first-boot';
+// Beside the state directory, not in it: the queue belongs to this root slot, and the state directory is the data
+// partition's mount point, shared by both slots.
+export const FIRST_BOOT_DIR = 'var/lib/skyminer-root/first-boot';
 export const FIRST_BOOT_RUNNER = 'usr/libexec/skyminer/first-boot-scripts';
 export const FIRST_BOOT_SERVICE = 'etc/init.d/skyminer-first-boot';
 export const FIRST_BOOT_RUNLEVEL_LINK = 'etc/runlevels/sysinit/skyminer-first-boot';

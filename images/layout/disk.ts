@@ -1,4 +1,5 @@
-// Puts the pieces of a card together in one file: MBR, bootloader at its offset, boot and root partitions.
+// Puts the pieces of a card together in one file: MBR, bootloader at its offset, the boot partition, two root
+// slots (an update writes the one not running) and the data partition that outlives both.
 import { open } from 'node:fs/promises';
 import { encodeMbr, SECTOR, type Mbr } from './mbr.js';
 
@@ -9,33 +10,65 @@ export interface DiskPlan {
   mbr: Mbr;
   totalBytes: number;
   bootStart: number;
+  /** Root slot A (partition 2), the one the image starts from. */
   rootStart: number;
+  /** Root slot B (partition 3), empty until the first update. */
+  slotBStart: number;
+  slotBytes: number;
+  /** The data partition (4): identity, keys, passwords, ledger and supervisor state. */
+  dataStart: number;
 }
 
-/** Partition 1: FAT boot (bootable flag, which U-Boot's distro boot looks for); partition 2: the ext4 root. */
+/** The partition numbers of the root slots and the data partition (the MBR's four primaries, all used). */
+export const SLOT_PARTITIONS = { A: 2, B: 3 } as const;
+export const DATA_PARTITION = 4;
+
+export class LayoutError extends Error {
+  override readonly name = 'LayoutError';
+}
+
+/**
+ * Partition 1: FAT boot (bootable flag, which U-Boot's distro boot looks for); 2 and 3: the root slots, equal
+ * in size; 4: the ext4 data partition, last so that first boot can grow it to the card.
+ */
 export function planDisk(o: {
   firstPartitionMib: number;
   bootBytes: number;
   rootBytes: number;
+  slotMib: number;
+  dataBytes: number;
   signature: number;
 }): DiskPlan {
+  const slotBytes = o.slotMib * MIB;
+  if (o.rootBytes > slotBytes)
+    throw new LayoutError(
+      `the root filesystem (${Math.ceil(o.rootBytes / MIB)} MiB) does not fit a root slot (layout.slot_mib = ${o.slotMib})`,
+    );
   const bootStart = o.firstPartitionMib * MIB;
   const rootStart = bootStart + Math.ceil(o.bootBytes / MIB) * MIB;
-  const totalBytes = rootStart + Math.ceil(o.rootBytes / MIB) * MIB;
+  const slotBStart = rootStart + slotBytes;
+  const dataStart = slotBStart + slotBytes;
+  const totalBytes = dataStart + Math.ceil(o.dataBytes / MIB) * MIB;
+  const linux = (start: number, bytes: number) => ({
+    start: start / SECTOR,
+    sectors: bytes / SECTOR,
+    type: 0x83,
+    bootable: false,
+  });
   return {
     bootStart,
     rootStart,
+    slotBStart,
+    slotBytes,
+    dataStart,
     totalBytes,
     mbr: {
       signature: o.signature,
       partitions: [
         { start: bootStart / SECTOR, sectors: o.bootBytes / SECTOR, type: 0x0c, bootable: true },
-        {
-          start: rootStart / SECTOR,
-          sectors: (totalBytes - rootStart) / SECTOR,
-          type: 0x83,
-          bootable: false,
-        },
+        linux(rootStart, slotBytes),
+        linux(slotBStart, slotBytes),
+        linux(dataStart, totalBytes - dataStart),
       ],
     },
   };
@@ -50,6 +83,7 @@ export interface DiskParts {
   bootloader?: { data: Buffer; offset: number }[];
   bootImage: string;
   rootImage: string;
+  dataImage: string;
 }
 
 /** Writes the image; all-zero chunks are skipped so the file stays sparse (the bytes read back the same). */
@@ -68,7 +102,8 @@ export async function writeDisk(out: string, plan: DiskPlan, parts: DiskParts): 
     await fh.write(encodeMbr(plan.mbr), 0, SECTOR, 0);
     for (const part of bl) await fh.write(part.data, 0, part.data.length, part.offset);
     await copyInto(fh, parts.bootImage, plan.bootStart, plan.rootStart - plan.bootStart);
-    await copyInto(fh, parts.rootImage, plan.rootStart, plan.totalBytes - plan.rootStart);
+    await copyInto(fh, parts.rootImage, plan.rootStart, plan.slotBytes);
+    await copyInto(fh, parts.dataImage, plan.dataStart, plan.totalBytes - plan.dataStart);
     await fh.sync();
   } finally {
     await fh.close();

@@ -66,6 +66,10 @@ export const profileSchema = z.strictObject({
       boot_mib: z.int().min(34).max(1024).default(64),
       /** Free space left in the root beyond its content (it grows to the card at first boot). */
       root_free_mib: z.int().min(8).max(4096).default(64),
+      /** Each of the two root slots (an update's root must fit one). */
+      slot_mib: z.int().min(64).max(16384).default(1024),
+      /** The data partition in the image; it grows to the card at first boot. */
+      data_mib: z.int().min(16).max(4096).default(64),
     })
     .prefault({}),
   /** The device config baked into /etc/skyminer/skyminer.conf; checked against the firmware's own schema. */

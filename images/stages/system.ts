@@ -115,13 +115,13 @@ export function runlevels(init: InitSystem): Record<string, string[]> {
   return init === 'busybox'
     ? {
         boot: ['modules', 'skyminer-firstboot', 'syslog'],
-        default: ['skyminer-agent', 'skyminer-supervisor'],
+        default: ['skyminer-agent', 'skyminer-supervisor', 'skyminer-update'],
       }
     : {
         sysinit: ['devfs', 'dmesg', 'mdev'],
         boot: ['modules', 'hostname', 'syslog', 'skyminer-firstboot', 'bootmisc'],
         // chronyd with the sources first boot wrote (time-config); dropbear for --ssh-key and `attach`.
-        default: ['chronyd', 'dropbear', 'skyminer-agent', 'skyminer-supervisor'],
+        default: ['chronyd', 'dropbear', 'skyminer-agent', 'skyminer-supervisor', 'skyminer-update'],
         shutdown: ['mount-ro', 'killprocs'],
       };
 }

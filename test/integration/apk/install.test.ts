@@ -158,7 +158,7 @@ describe('installing into a root', () => {
   it('queues scripts it cannot run for the first boot, but does busybox its own way', async () => {
     const result = await installPackages(opts(['app']));
     expect(result.pending).toEqual([{ file: 'app-2.0-r1.pre-install', args: ['2.0-r1'] }]);
-    const fb = join(root(), 'var/lib/skyminer/first-boot');
+    const fb = join(root(), 'var/lib/skyminer-root/first-boot');
     expect(await readFile(join(fb, 'pending'), 'utf8')).toBe('app-2.0-r1.pre-install\t2.0-r1\n');
     expect(await readFile(join(fb, 'scripts/app-2.0-r1.pre-install'), 'utf8')).toContain(
       'adduser -S -G app app',

@@ -280,10 +280,10 @@ describe('pine64-sopine image on an Alpine root (local repository)', () => {
     expect(report.root.services).toEqual({
       sysinit: ['devfs', 'dmesg', 'mdev', 'skyminer-first-boot'],
       boot: ['bootmisc', 'hostname', 'modules', 'skyminer-firstboot', 'syslog'],
-      default: ['chronyd', 'dropbear', 'skyminer-agent', 'skyminer-supervisor'],
+      default: ['chronyd', 'dropbear', 'skyminer-agent', 'skyminer-supervisor', 'skyminer-update'],
       shutdown: ['killprocs', 'mount-ro'],
     });
-    expect(await debugfs('cat /var/lib/skyminer/first-boot/pending')).toContain(
+    expect(await debugfs('cat /var/lib/skyminer-root/first-boot/pending')).toContain(
       'dropbear-2024.85-r0.post-install',
     );
     expect(await debugfs('cat /etc/inittab')).toContain('::sysinit:/sbin/openrc sysinit');

@@ -37,6 +37,9 @@ beforeAll(async () => {
     firstPartitionMib: 4,
     bootMib: 34,
     rootFreeMib: 8,
+    slotMib: 64,
+    dataMib: 16,
+    dataDir: '/var/lib/skyminer',
     bootFiles: [{ path: 'vmlinuz', source: join(dir, 'vmlinuz') }],
     root: tree,
   });

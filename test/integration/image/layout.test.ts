@@ -87,6 +87,10 @@ async function smallImage(profile: Profile, bootloaderFile?: string, boxSecret?:
     firstPartitionMib: profile.layout.first_partition_mib,
     bootMib: 34,
     rootFreeMib: 8,
+    // Small slots: the test reads whole images; the profiles' slot size is checked where they are loaded.
+    slotMib: 64,
+    dataMib: profile.layout.data_mib,
+    dataDir: '/var/lib/skyminer',
     bootFiles: [
       { path: 'vmlinuz', source: join(dir, 'vmlinuz') },
       { path: 'initramfs', source: join(dir, 'initramfs') },
@@ -101,82 +105,104 @@ async function smallImage(profile: Profile, bootloaderFile?: string, boxSecret?:
 describe('card layout of every profile', async () => {
   const names = await listProfiles();
 
-  it.each(names)('%s: MBR, bootloader at its offset, boot config, ext4 root owned by root', async (name) => {
-    const profile = await loadProfile(name);
-    const supplied =
-      profile.bootloader.kind === 'sunxi' && !profile.bootloader.input ? await suppliedSpl() : undefined;
-    const { image, signature, bootloader } = await smallImage(profile, supplied);
+  it.each(names)(
+    '%s: MBR, bootloader at its offset, boot config, ext4 root owned by root',
+    async (name) => {
+      const profile = await loadProfile(name);
+      const supplied =
+        profile.bootloader.kind === 'sunxi' && !profile.bootloader.input ? await suppliedSpl() : undefined;
+      const { image, signature, bootloader } = await smallImage(profile, supplied);
 
-    // The partition table as an independent reader (sfdisk) sees it.
-    const table = JSON.parse(execFileSync('sfdisk', ['--json', image], { encoding: 'utf8' })) as {
-      partitiontable: {
-        label: string;
-        id: string;
-        partitions: { start: number; type: string; bootable?: boolean }[];
+      // The partition table as an independent reader (sfdisk) sees it.
+      const table = JSON.parse(execFileSync('sfdisk', ['--json', image], { encoding: 'utf8' })) as {
+        partitiontable: {
+          label: string;
+          id: string;
+          partitions: { start: number; size: number; type: string; bootable?: boolean }[];
+        };
       };
-    };
-    expect(table.partitiontable.label).toBe('dos');
-    expect(table.partitiontable.id).toBe(`0x${signature.toString(16).padStart(8, '0')}`);
-    const [boot, root] = table.partitiontable.partitions;
-    expect(boot).toMatchObject({
-      start: profile.layout.first_partition_mib * 2048,
-      type: 'c',
-      bootable: true,
-    });
-    expect(root).toMatchObject({ type: '83' });
+      expect(table.partitiontable.label).toBe('dos');
+      expect(table.partitiontable.id).toBe(`0x${signature.toString(16).padStart(8, '0')}`);
+      const [boot, root, slotB, data] = table.partitiontable.partitions;
+      expect(boot).toMatchObject({
+        start: profile.layout.first_partition_mib * 2048,
+        type: 'c',
+        bootable: true,
+      });
+      expect(root).toMatchObject({ type: '83', size: 64 * 2048 });
+      expect(slotB).toMatchObject({ type: '83', size: 64 * 2048 });
+      expect(data).toMatchObject({ type: '83', size: profile.layout.data_mib * 2048 });
 
-    const report = await inspectImage(image);
-    const head = (await readFile(image)).subarray(0, profile.layout.first_partition_mib << 20);
-    if (profile.bootloader.kind === 'sunxi') {
-      expect(report.bootloader).toMatchObject({ kind: 'sunxi-spl', offset: 8192 });
-      for (const part of bootloader!.parts)
-        expect(head.subarray(part.offset, part.offset + part.data.length).equals(part.data)).toBe(true);
-      if (profile.bootloader.fit_path) expect(report.bootloader).toMatchObject({ fitOffset: 40960 });
-    } else {
-      expect(report.bootloader).toEqual({ kind: 'none' });
-      expect(head.subarray(512).every((b) => b === 0)).toBe(true);
-    }
+      const report = await inspectImage(image);
+      const head = (await readFile(image)).subarray(0, profile.layout.first_partition_mib << 20);
+      if (profile.bootloader.kind === 'sunxi') {
+        expect(report.bootloader).toMatchObject({ kind: 'sunxi-spl', offset: 8192 });
+        for (const part of bootloader!.parts)
+          expect(head.subarray(part.offset, part.offset + part.data.length).equals(part.data)).toBe(true);
+        if (profile.bootloader.fit_path) expect(report.bootloader).toMatchObject({ fitOffset: 40960 });
+      } else {
+        expect(report.bootloader).toEqual({ kind: 'none' });
+        expect(head.subarray(512).every((b) => b === 0)).toBe(true);
+      }
 
-    expect(report.bootFiles).toEqual(['extlinux/extlinux.conf', 'initramfs', 'vmlinuz']);
-    expect(report.bootEntry.append).toBe(
-      `root=PARTUUID=${signature.toString(16).padStart(8, '0')}-02 rootfstype=ext4 rw console=${profile.console.device},${profile.console.baud} rootwait`,
-    );
-    expect(report.bootEntry.fdt !== undefined).toBe(profile.kernel.devicetree !== undefined);
+      expect(report.bootFiles).toEqual(['extlinux/extlinux.conf', 'initramfs', 'vmlinuz']);
+      expect(report.bootEntry.append).toBe(
+        `root=PARTUUID=${signature.toString(16).padStart(8, '0')}-02 rootfstype=ext4 rw console=${profile.console.device},${profile.console.baud} rootwait`,
+      );
+      expect(report.bootEntry.fdt !== undefined).toBe(profile.kernel.devicetree !== undefined);
 
-    // ext4 that U-Boot 2023.01 reads: none of the features it refuses.
-    expect(report.root.features).toEqual(
-      expect.arrayContaining(['extent', 'metadata_csum', '64bit', 'flex_bg']),
-    );
-    for (const f of ['metadata_csum_seed', 'orphan_file', 'large_dir', 'huge_file', 'inline_data', 'encrypt'])
-      expect(report.root.features).not.toContain(f);
-    expect(report.root.label).toBe('skyroot');
+      // ext4 that U-Boot 2023.01 reads: none of the features it refuses.
+      expect(report.root.features).toEqual(
+        expect.arrayContaining(['extent', 'metadata_csum', '64bit', 'flex_bg']),
+      );
+      for (const f of [
+        'metadata_csum_seed',
+        'orphan_file',
+        'large_dir',
+        'huge_file',
+        'inline_data',
+        'encrypt',
+      ])
+        expect(report.root.features).not.toContain(f);
+      expect(report.root.label).toBe('skyroot');
 
-    expect(report.root.services.default).toEqual(
-      profile.rootfs === 'alpine'
-        ? ['chronyd', 'dropbear', 'skyminer-agent', 'skyminer-supervisor']
-        : ['skyminer-agent', 'skyminer-supervisor'],
-    );
-    expect(report.root.services.boot).toContain('skyminer-firstboot');
-    expect(report.root.rootPassword).toBe('locked');
-    expect(report.root.consolePassword).toBe('locked');
-    expect(report.root.sshKeys).toBe(0);
-    expect(report.root.boxSecret).toBe('none');
+      expect(report.root.services.default).toEqual(
+        profile.rootfs === 'alpine'
+          ? ['chronyd', 'dropbear', 'skyminer-agent', 'skyminer-supervisor', 'skyminer-update']
+          : ['skyminer-agent', 'skyminer-supervisor', 'skyminer-update'],
+      );
+      expect(report.root.services.boot).toContain('skyminer-firstboot');
+      expect(report.root.rootPassword).toBe('locked');
+      expect(report.root.consolePassword).toBe('locked');
+      expect(report.root.sshKeys).toBe(0);
+      expect(report.root.boxSecret).toBe('none');
+      expect(report.slotB).toEqual({ state: 'empty' });
+      expect(report.data?.label).toBe('skydata');
 
-    const offset = root!.start * 512;
-    const stat = (p: string) => debugfsRequest(image, offset, `stat ${p}`);
-    expect(await stat('/usr/lib/skyminer/host-owned')).toMatch(/User:\s+0\s+Group:\s+0/);
-    expect(await stat('/etc/shadow')).toMatch(/Mode:\s+0600/);
-    expect(await debugfsRequest(image, offset, 'cat /var/lib/skyminer/console-password')).toBe('!\n');
-    expect(await stat('/var/lib/skyminer/console-password')).toMatch(/Mode:\s+0600/);
-    expect(await stat('/var/lib/skyminer')).toMatch(/Mode:\s+0700/);
-    expect(await stat('/usr/libexec/skyminer/first-boot')).toMatch(/Mode:\s+0755/);
-    expect(await stat('/tmp')).toMatch(/Mode:\s+01777/);
-    expect(await stat('/etc/inittab')).toMatch(/mtime: 0x6553f100/);
-    const inittab = await debugfsRequest(image, offset, 'cat /etc/inittab');
-    expect(inittab).toContain(
-      `${profile.console.device}::respawn:/usr/libexec/skyminer/serial-console ${profile.console.device} ${profile.console.baud}`,
-    );
-  });
+      const offset = root!.start * 512;
+      const stat = (p: string) => debugfsRequest(image, offset, `stat ${p}`);
+      expect(await stat('/usr/lib/skyminer/host-owned')).toMatch(/User:\s+0\s+Group:\s+0/);
+      expect(await stat('/etc/shadow')).toMatch(/Mode:\s+0600/);
+      // The state lives on the data partition, which outlives updates; the root keeps only its mount point.
+      const dataOffset = data!.start * 512;
+      const dataStat = (p: string) => debugfsRequest(image, dataOffset, `stat ${p}`);
+      expect(await debugfsRequest(image, dataOffset, 'cat /console-password')).toBe('!\n');
+      expect(await dataStat('/console-password')).toMatch(/Mode:\s+0600/);
+      expect(await dataStat('/')).toMatch(/Mode:\s+0700/);
+      expect(await debugfsRequest(image, offset, 'ls -p /var/lib/skyminer')).not.toContain(
+        'console-password',
+      );
+      expect(await stat('/var/lib/skyminer')).toMatch(/Mode:\s+0700/);
+      expect(await stat('/usr/libexec/skyminer/first-boot')).toMatch(/Mode:\s+0755/);
+      expect(await stat('/tmp')).toMatch(/Mode:\s+01777/);
+      expect(await stat('/etc/inittab')).toMatch(/mtime: 0x6553f100/);
+      const inittab = await debugfsRequest(image, offset, 'cat /etc/inittab');
+      expect(inittab).toContain(
+        `${profile.console.device}::respawn:/usr/libexec/skyminer/serial-console ${profile.console.device} ${profile.console.baud}`,
+      );
+    },
+    90_000,
+  );
 
   it('asks for a board bootloader that no reachable package has, by file name and U-Boot config', async () => {
     const profile = await loadProfile('orangepi-prime');
@@ -205,11 +231,9 @@ describe('card layout of every profile', async () => {
     const { image } = await smallImage(profile, undefined, 'cd'.repeat(32));
     const report = await inspectImage(image);
     expect(report.root.boxSecret).toBe('baked');
-    const offset = report.mbr.partitions[1]!.start * 512;
-    expect(await debugfsRequest(image, offset, 'cat /var/lib/skyminer/box.secret')).toBe(
-      `${'cd'.repeat(32)}\n`,
-    );
-    expect(await debugfsRequest(image, offset, 'stat /var/lib/skyminer/box.secret')).toMatch(
+    const offset = report.mbr.partitions[3]!.start * 512;
+    expect(await debugfsRequest(image, offset, 'cat /box.secret')).toBe(`${'cd'.repeat(32)}\n`);
+    expect(await debugfsRequest(image, offset, 'stat /box.secret')).toMatch(
       /Mode:\s+0600[\s\S]*User:\s+0\s+Group:\s+0/,
     );
   });

@@ -3,11 +3,13 @@ import { planDisk } from '../../../images/layout/disk.js';
 import { chs, decodeMbr, encodeMbr } from '../../../images/layout/mbr.js';
 
 describe('MBR partition table', () => {
-  it('writes the disk signature, both entries and 55 AA byte for byte', () => {
+  it('writes the disk signature, the boot and first root entries and 55 AA byte for byte', () => {
     const plan = planDisk({
       firstPartitionMib: 4,
       bootBytes: 64 << 20,
-      rootBytes: 100 << 20,
+      rootBytes: 90 << 20,
+      slotMib: 100,
+      dataBytes: 16 << 20,
       signature: 0x79ebebc9,
     });
     const b = encodeMbr(plan.mbr);
@@ -22,8 +24,36 @@ describe('MBR partition table', () => {
     expect(b.subarray(462, 478).toString('hex')).toBe(
       '00' + 'aa2308' + '83' + '6a1515' + '00200200' + '00200300',
     );
-    expect(b.subarray(478, 510).every((x) => x === 0)).toBe(true);
     expect(b.subarray(510).toString('hex')).toBe('55aa');
+  });
+
+  it('gives both root slots the same size and puts the data partition last', () => {
+    const plan = planDisk({
+      firstPartitionMib: 4,
+      bootBytes: 64 << 20,
+      rootBytes: 90 << 20,
+      slotMib: 100,
+      dataBytes: 16 << 20,
+      signature: 1,
+    });
+    const [, a, b, data] = decodeMbr(encodeMbr(plan.mbr)).partitions;
+    expect(a).toMatchObject({ start: 68 * 2048, sectors: 100 * 2048, type: 0x83 });
+    expect(b).toMatchObject({ start: 168 * 2048, sectors: 100 * 2048, type: 0x83 });
+    expect(data).toMatchObject({ start: 268 * 2048, sectors: 16 * 2048, type: 0x83 });
+    expect(plan.totalBytes).toBe(284 << 20);
+  });
+
+  it('refuses a root filesystem larger than a slot, naming the setting', () => {
+    expect(() =>
+      planDisk({
+        firstPartitionMib: 4,
+        bootBytes: 64 << 20,
+        rootBytes: 101 << 20,
+        slotMib: 100,
+        dataBytes: 16 << 20,
+        signature: 1,
+      }),
+    ).toThrow('the root filesystem (101 MiB) does not fit a root slot (layout.slot_mib = 100)');
   });
 
   it('uses the FE FF FF marker past cylinder 1023', () => {

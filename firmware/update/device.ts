@@ -1,0 +1,109 @@
+// Where a running board keeps what an update needs: its slots (from the root it booted), U-Boot's environment
+// (/etc/fw_env.config, as fw_setenv reads it), the trusted keys, its profile and version, the update record.
+import { readFile, stat } from 'node:fs/promises';
+import { basename } from 'node:path';
+import type { Slot } from './decision.js';
+import type { SlotDevices } from './install.js';
+import { FileEnvStore, RawEnvStore, type EnvStore } from './uboot-env.js';
+
+export const FW_ENV_CONFIG = '/etc/fw_env.config';
+export const RECORD_FILE = '/var/lib/skyminer/update.json';
+export const RELEASE_FILE = '/etc/skyminer/image-release';
+
+export class DeviceError extends Error {
+  override readonly name = 'DeviceError';
+}
+
+/** The booted slot: skyminer.rootslot= from the boot script, else the root's partition number (2 A, 3 B). */
+export function bootedSlot(cmdline: string, mounts: string): { slot: Slot; rootDevice: string } {
+  const root = /^(\/dev\/\S+) \/ /m.exec(mounts)?.[1];
+  if (!root) throw new DeviceError('cannot tell the root device from /proc/mounts');
+  const named = /(?:^|\s)skyminer\.rootslot=([AB])(?:\s|$)/.exec(cmdline)?.[1] as Slot | undefined;
+  const part = /(\d+)$/.exec(root)?.[1];
+  const slot = named ?? (part === '2' ? 'A' : part === '3' ? 'B' : undefined);
+  if (!slot) throw new DeviceError(`the root ${root} is not a root slot (partition 2 or 3)`);
+  return { slot, rootDevice: root };
+}
+
+export function slotPaths(rootDevice: string): Record<Slot, string> {
+  return { A: rootDevice.replace(/\d+$/, '2'), B: rootDevice.replace(/\d+$/, '3') };
+}
+
+/** fw_env.config: one line per copy, "device offset size [sector size]"; # comments. */
+export function parseFwEnvConfig(text: string): EnvStore {
+  const lines = text
+    .split('\n')
+    .map((l) => l.replace(/#.*/, '').trim())
+    .filter(Boolean)
+    .map((l) => l.split(/\s+/));
+  if (lines.length < 1 || lines.length > 2 || lines.some((l) => l.length < 3))
+    throw new DeviceError(`${FW_ENV_CONFIG}: expected one or two lines "device offset size"`);
+  const num = (s: string) => Number(s);
+  const size = num(lines[0]![2]!);
+  if (
+    !Number.isInteger(size) ||
+    size < 16 ||
+    lines.some((l) => num(l[2]!) !== size || !Number.isInteger(num(l[1]!)))
+  )
+    throw new DeviceError(`${FW_ENV_CONFIG}: offsets and sizes must be numbers, both copies the same size`);
+  const device = lines[0]![0]!;
+  if (lines.length === 1 && !device.startsWith('/dev/')) return new FileEnvStore(device, size);
+  return new RawEnvStore(
+    device,
+    lines.map((l) => num(l[1]!)),
+    size,
+  );
+}
+
+export async function loadEnvStore(file = FW_ENV_CONFIG): Promise<EnvStore> {
+  const text = await readFile(file, 'utf8').catch(() => {
+    throw new DeviceError(`no ${file}: this image has no U-Boot environment to switch the boot with`);
+  });
+  return parseFwEnvConfig(text);
+}
+
+export async function deviceSlots(): Promise<SlotDevices> {
+  const { slot, rootDevice } = bootedSlot(
+    await readFile('/proc/cmdline', 'utf8'),
+    await readFile('/proc/mounts', 'utf8'),
+  );
+  const path = slotPaths(rootDevice);
+  return {
+    booted: slot,
+    path,
+    bytes: async (s) => {
+      const sectors = await readFile(`/sys/class/block/${basename(path[s])}/size`, 'utf8').catch(() => '');
+      if (/^\d+\s*$/.test(sectors)) return Number(sectors) * 512;
+      return (await stat(path[s])).size;
+    },
+  };
+}
+
+export async function release(file = RELEASE_FILE): Promise<{ profile?: string; version?: string }> {
+  const text = await readFile(file, 'utf8').catch(() => '');
+  const field = (k: string) => new RegExp(`^${k}=(.*)$`, 'm').exec(text)?.[1];
+  const profile = field('PROFILE');
+  const version = field('FIRMWARE_VERSION');
+  return { ...(profile ? { profile } : {}), ...(version ? { version } : {}) };
+}
+
+/** A board is healthy for an update when its services run: the agent, and on the manager the supervisor too. */
+export async function serviceHealth(stateDir = '/var/lib/skyminer', runDir = '/run/skyminer') {
+  const role = (await readFile(`${stateDir}/role`, 'utf8').catch(() => '')).trim();
+  const services = role === 'manager' ? ['agent', 'supervisor'] : role === 'board' ? ['agent'] : [];
+  const down: string[] = [];
+  for (const s of services) {
+    const pid = Number((await readFile(`${runDir}/skyminer-${s}.pid`, 'utf8').catch(() => '')).trim());
+    let alive = false;
+    try {
+      alive = pid > 0 && process.kill(pid, 0);
+    } catch {
+      alive = false;
+    }
+    if (!alive) down.push(s);
+  }
+  return {
+    ok: down.length === 0,
+    detail: down.length ? `${down.join(' and ')} not running` : 'services running',
+  };
+}
