@@ -244,5 +244,6 @@ describe('card layout of every profile', async () => {
     const first = await readFile(a.image);
     const b = await smallImage(profile);
     expect((await readFile(b.image)).equals(first)).toBe(true);
-  });
+    // Two builds of every partition: a margin for a loaded two-core machine.
+  }, 90_000);
 });
