@@ -83,6 +83,8 @@ export class Supervisor implements SupervisorOperator {
   /** Line operations run one after another per board, so a pulse never interleaves with a power switch. */
   private readonly lineChains = new Map<number, Promise<void>>();
   private lastPowerOnAt = -Infinity;
+  private readonly powerQueue: { board: number; then?: () => void }[] = [];
+  private powerTimer: NodeJS.Timeout | null = null;
   /** Whether many boards are silent together, and since when: restarts wait for the network. */
   private network: NetworkMemory = INITIAL_NETWORK;
   private saving: Promise<void> = Promise.resolve();
@@ -194,6 +196,8 @@ export class Supervisor implements SupervisorOperator {
     this.tickTimer = null;
     for (const timer of this.timers) clearTimeout(timer);
     this.timers.clear();
+    this.powerTimer = null;
+    this.powerQueue.length = 0;
     const net = this.net;
     this.net = null;
     await net?.close();
@@ -254,6 +258,11 @@ export class Supervisor implements SupervisorOperator {
     }
     if (operation === 'reset' && !lines?.reset)
       return { ok: false, message: `board ${board} has no reset line` };
+    if (operation === 'reset' && !state.powered)
+      return {
+        ok: false,
+        message: `board ${board} has no power: a reset would do nothing; switch it on instead`,
+      };
     const before = state.restarts.length;
     const wasQuarantined = state.status === 'quarantined';
     this.record(board, 'operator', { operation, by });
@@ -413,7 +422,10 @@ export class Supervisor implements SupervisorOperator {
         const power = this.options.lines.get(board)?.power;
         if (!power) return;
         if (action.on) this.schedulePowerOn(board);
-        else this.onLines(board, () => power.write(0));
+        else {
+          this.cancelPowerOn(board);
+          this.onLines(board, () => power.write(0));
+        }
         return;
       }
     }
@@ -436,20 +448,40 @@ export class Supervisor implements SupervisorOperator {
     this.lineChains.set(board, chain);
   }
 
-  /** Power-on goes through one queue for the whole box, `powerOnGapMs` apart, so the supply never dips. */
+  /**
+   * Power-on goes through one queue for the whole box, served by one timer: each board is switched on
+   * `powerOnGapMs` after the previous one actually was, so a stalled loop never switches two on back to back and
+   * the supply never dips. A board switched off while queued leaves the queue.
+   */
   private schedulePowerOn(board: number, then?: () => void): void {
-    const power = this.options.lines.get(board)?.power;
-    if (!power) return;
-    const now = Date.now();
-    const at = Math.max(now, this.lastPowerOnAt + this.options.powerOnGapMs);
-    this.lastPowerOnAt = at;
+    if (!this.options.lines.get(board)?.power) return;
+    if (this.powerQueue.some((q) => q.board === board)) return;
+    this.powerQueue.push({ board, then });
+    this.armPowerTimer();
+  }
+
+  private cancelPowerOn(board: number): void {
+    const i = this.powerQueue.findIndex((q) => q.board === board);
+    if (i >= 0) this.powerQueue.splice(i, 1);
+  }
+
+  private armPowerTimer(): void {
+    if (this.powerTimer || this.powerQueue.length === 0 || this.stopped) return;
+    const wait = Math.max(0, this.lastPowerOnAt + this.options.powerOnGapMs - Date.now());
     const timer = setTimeout(() => {
       this.timers.delete(timer);
-      this.onLines(board, async () => {
+      this.powerTimer = null;
+      const next = this.powerQueue.shift();
+      if (!next) return;
+      const power = this.options.lines.get(next.board)!.power!;
+      this.lastPowerOnAt = Date.now();
+      this.onLines(next.board, async () => {
         await power.write(1);
-        then?.();
+        next.then?.();
       });
-    }, at - now);
+      this.armPowerTimer();
+    }, wait);
+    this.powerTimer = timer;
     this.timers.add(timer);
   }
 

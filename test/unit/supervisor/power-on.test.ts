@@ -83,3 +83,79 @@ describe('supervisor start', () => {
     expect(watchdog.isArmed).toBe(false);
   });
 });
+
+describe('operators and the power-on queue', () => {
+  it('cancels a queued power-on when the operator switches the board off first', async () => {
+    const chip = new EmulatedGpioChip();
+    const sup = supervisorOn(chip, 4);
+    await sup.start();
+    await vi.advanceTimersByTimeAsync(0);
+    expect(chip.level(2)).toBe(1);
+    // Board 4 waits its turn (at 2 s); the owner switches it off before then.
+    expect(await sup.operate(4, 'off', 'test')).toMatchObject({ ok: true });
+    await vi.advanceTimersByTimeAsync(5000);
+    expect([chip.level(3), chip.level(4)]).toEqual([1, 0]);
+    expect(sup.state(4)!.status).toBe('off');
+    await sup.stop();
+  });
+
+  it('refuses to reset a board without power, saying why, and counts nothing', async () => {
+    const chip = new EmulatedGpioChip();
+    const lines = new Map<number, BoardLines>([
+      [
+        2,
+        {
+          power: chip.request({ chip: chip.label, offset: 2 }),
+          reset: chip.request({ chip: chip.label, offset: 12 }),
+        },
+      ],
+    ]);
+    const sup = new Supervisor({
+      boards: 2,
+      lines,
+      listen: { host: '127.0.0.1', port: 0 },
+      policy: { ...DEFAULT_POLICY, bootTimeoutMs: 60_000 },
+      powerOnGapMs: 1000,
+      keyFor: () => Buffer.alloc(32, 1),
+    });
+    await sup.start();
+    await vi.advanceTimersByTimeAsync(0);
+    await sup.operate(2, 'off', 'test');
+    const before = chip.history.length;
+    expect(await sup.operate(2, 'reset', 'test')).toEqual({
+      ok: false,
+      message: 'board 2 has no power: a reset would do nothing; switch it on instead',
+    });
+    await vi.advanceTimersByTimeAsync(10_000);
+    expect(chip.history.length).toBe(before);
+    expect(sup.state(2)).toMatchObject({ status: 'off', restarts: [] });
+    await sup.stop();
+  });
+});
+
+describe('the power-on queue on a stalled loop', () => {
+  it('never switches two boards on back to back after the loop stalled', async () => {
+    // Real time: the stall is a busy loop, which fake timers cannot show. The gap only grows on a slow machine;
+    // the margin is for the line written a moment after its turn. Back to back would be a millisecond or two.
+    vi.useRealTimers();
+    const chip = new EmulatedGpioChip();
+    const lines = new Map<number, BoardLines>();
+    for (let b = 2; b <= 5; b++) lines.set(b, { power: chip.request({ chip: chip.label, offset: b }) });
+    const sup = new Supervisor({
+      boards: 5,
+      lines,
+      listen: { host: '127.0.0.1', port: 0 },
+      policy: { ...DEFAULT_POLICY, bootTimeoutMs: 60_000 },
+      powerOnGapMs: 100,
+      keyFor: () => Buffer.alloc(32, 1),
+    });
+    await sup.start();
+    const until = Date.now() + 350;
+    while (Date.now() < until); // the stall
+    await new Promise((r) => setTimeout(r, 800));
+    const rises = chip.history.filter(([, , level]) => level === 1).map(([t]) => t);
+    expect(rises).toHaveLength(4);
+    for (let i = 1; i < rises.length; i++) expect(rises[i]! - rises[i - 1]!).toBeGreaterThanOrEqual(80);
+    await sup.stop();
+  });
+});
