@@ -86,10 +86,15 @@ interface State {
 
 export class EmulatedBoard {
   readonly root = new MemoryRoot();
+  /** The memory the board has, as /proc/meminfo's MemTotal says. */
+  get memTotalBytes(): number {
+    return this.memTotal;
+  }
+
   private readonly rand: () => number;
   private readonly clock: () => number;
   private readonly start: number;
-  private readonly cores: number;
+  readonly cores: number;
   private readonly memTotal: number;
   private readonly bootUptime: number;
   private readonly disks = new Map<string, EmulatedDisk>();
@@ -300,6 +305,7 @@ export class EmulatedBoard {
     r.set('proc/self/mounts', () => this.mountLines.join('\n') + '\n');
     r.set('proc/cpuinfo', () => this.procCpuInfo());
     r.set('proc/device-tree/model', `Skyminer compute board ${this.opts.board} (emulated)\0`);
+    r.set('proc/device-tree/compatible', 'skyminer,compute-board\0allwinner,sun50i-h5\0');
     r.setLink('sys/class/thermal/thermal_zone0', '../../devices/virtual/thermal/thermal_zone0');
     r.set('sys/class/thermal/thermal_zone0/type', 'cpu-thermal\n');
     r.set('sys/class/thermal/thermal_zone0/temp', () => `${Math.round(this.advance().s.tempC * 1000)}\n`);

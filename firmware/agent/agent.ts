@@ -4,6 +4,7 @@ import { WDIOF_CARDRESET, type Watchdog } from '../../drivers/watchdog/watchdog.
 import { openEnvelope, seal } from '../auth/envelope.js';
 import { CommandGuard } from '../auth/freshness.js';
 import { bindUdp, type Datagrams, type Peer } from '../protocol/datagrams.js';
+import type { HeartbeatFigures } from '../protocol/figures.js';
 import {
   decodeManagerMessage,
   encodeMessage,
@@ -21,7 +22,7 @@ export interface AgentOptions {
   /** The board's health checks; the agent pets the watchdog only while all pass. */
   checks?: HealthCheck[];
   /** Compact live figures to ride along in the heartbeat. */
-  telemetry?: () => Record<string, unknown> | undefined;
+  telemetry?: () => HeartbeatFigures | undefined;
   logger?: Logger;
   /** The board's hardware watchdog: armed at start, petted from the heartbeat loop only while healthy. */
   watchdog?: { device: Watchdog; timeoutS: number; disarmOnStop: boolean };

@@ -95,12 +95,15 @@ export const configSchema = z.strictObject({
     .prefault({}),
   agent: z
     .strictObject({
-      watchdog: z.string().min(1).default('/dev/watchdog'),
+      /** The board's watchdog device; empty for none (a machine that is not a board, such as a test host). */
+      watchdog: z.string().default('/dev/watchdog'),
       watchdog_timeout_s: z.int().min(1).max(600).default(15),
       /** Health: the agent stops petting its watchdog while any check fails. */
       event_loop_lag_ms: z.int().min(10).max(60_000).default(1000),
       min_free_memory_mb: z.int().min(0).max(65_536).default(32),
       min_root_free_percent: z.number().min(0).max(100).default(5),
+      /** Check and mount the healthiest SATA disk as the content cache; false only reports the disks. */
+      cache_disk: z.boolean().default(true),
       /** SMART is read this often per disk; with -n standby, a sleeping disk is not woken. */
       smart_period_s: z
         .int()

@@ -101,6 +101,7 @@ export function boardsTable(view: BoxView): string {
 
 /** The stable JSON of one board: snake_case keys, null for what is not known. */
 export function boardJson(b: BoardView): Record<string, unknown> {
+  const t = b.telemetry;
   return {
     board: b.board,
     role: b.role,
@@ -108,6 +109,20 @@ export function boardJson(b: BoardView): Record<string, unknown> {
     for_s: b.forS,
     uptime_s: b.uptimeS ?? null,
     healthy: b.healthy ?? null,
+    // Live figures only while the board is up; what the board is stays known from its last report.
+    figures:
+      t && b.status === 'up'
+        ? {
+            cpu_pct: t.cpu_pct,
+            load1: t.load1,
+            mem_used_bytes: t.mem_used_bytes,
+            mem_total_bytes: t.mem_total_bytes,
+            temp_c: t.temp_c,
+            net_rx_bps: t.net_rx_bps,
+            net_tx_bps: t.net_tx_bps,
+          }
+        : null,
+    inventory: t?.inventory ?? null,
   };
 }
 
@@ -116,6 +131,25 @@ export function boardDetail(b: BoardView, events: SupervisorEvent[]): string {
     `board ${b.board} (${b.role}): ${b.status} for ${duration(b.forS)}`,
     `  uptime ${duration(b.uptimeS)} · health ${health(b)}`,
   ];
+  const t = b.telemetry;
+  if (t && b.status === 'up') {
+    const num = (v: number | null, unit: string): string => (v === null ? '-' : `${v}${unit}`);
+    lines.push(
+      clean(
+        `  cpu ${num(t.cpu_pct, '%')} · load ${num(t.load1, '')} · ram ${bytes(t.mem_used_bytes)} of ` +
+          `${bytes(t.mem_total_bytes)} · ${num(t.temp_c, ' C')} · net in ${bitRate(t.net_rx_bps === null ? null : t.net_rx_bps * 8)} ` +
+          `out ${bitRate(t.net_tx_bps === null ? null : t.net_tx_bps * 8)}`,
+      ),
+    );
+  }
+  const inv = t?.inventory;
+  if (inv) {
+    const or = (v: string | null): string => v ?? '-';
+    lines.push(
+      clean(`  ${or(inv.model)}${inv.soc ? ` (${inv.soc})` : ''} · serial ${or(inv.serial)}`),
+      clean(`  mac ${or(inv.mac)} · ${or(inv.os)} · kernel ${or(inv.kernel)}`),
+    );
+  }
   if (events.length) lines.push('recent events:', ...events.map((e) => '  ' + eventLine(e).trimStart()));
   return lines.join('\n');
 }

@@ -5,34 +5,14 @@ import type { RewardsService } from '../rewards/service.js';
 import type { BoxView } from '../supervisor/view.js';
 import type { ControlSources, DiskJson, PanelControl } from './sources.js';
 
-const VERDICTS = new Set(['ok', 'warning', 'failing', 'unknown']);
-
 /**
  * The disks as the manager knows them: the reports each board's agent sent in its latest heartbeat. A board
  * that is not up has no fresh report, so its disks are left out rather than shown with old figures.
  */
 export function disksFromView(view: BoxView): DiskJson[] {
-  const out: DiskJson[] = [];
-  for (const b of view.boards) {
-    const disks = b.status === 'up' ? b.telemetry?.disks : undefined;
-    if (!Array.isArray(disks)) continue;
-    for (const d of disks as Partial<DiskJson>[]) {
-      if (typeof d.disk !== 'string') continue;
-      out.push({
-        board: b.board,
-        disk: d.disk,
-        model: typeof d.model === 'string' ? d.model : null,
-        serial: typeof d.serial === 'string' ? d.serial : null,
-        size_bytes: typeof d.size_bytes === 'number' ? d.size_bytes : 0,
-        verdict: VERDICTS.has(d.verdict as string) ? (d.verdict as DiskJson['verdict']) : 'unknown',
-        reasons: Array.isArray(d.reasons) ? d.reasons.filter((r): r is string => typeof r === 'string') : [],
-        temperature_c: typeof d.temperature_c === 'number' ? d.temperature_c : null,
-        mounted: d.mounted === true,
-        used_pct: typeof d.used_pct === 'number' ? d.used_pct : null,
-      });
-    }
-  }
-  return out;
+  return view.boards.flatMap((b) =>
+    b.status === 'up' && b.telemetry ? b.telemetry.disks.map((d) => ({ board: b.board, ...d })) : [],
+  );
 }
 
 /** The front panel as the console drives it. */

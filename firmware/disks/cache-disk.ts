@@ -71,6 +71,8 @@ export type CacheAction =
   | { type: 'alert'; level: 'info' | 'warning' | 'critical'; message: string };
 
 export interface CacheConfig {
+  /** False: the disks are reported, never checked, mounted or unmounted (a machine whose disks are not the box's). */
+  enabled?: boolean;
   mountPoint: string;
   fsckTimeoutMs: number;
   /** Worst verdict still trusted with the cache: 'ok' only, or 'warning' too (default). Never 'failing'. */
@@ -184,7 +186,7 @@ export function decideCache(
     }
   }
 
-  if (s.phase === 'idle') {
+  if (s.phase === 'idle' && config.enabled !== false) {
     const adopted = s.disks.find(
       (d) => d.mountedAt === config.mountPoint && RANK[d.verdict] <= RANK[config.accept],
     );

@@ -1,4 +1,4 @@
-import type { DiskReport } from '../disks/disk-report.js';
+import type { DiskFigures } from '../protocol/figures.js';
 import type { RewardsView } from '../rewards/service.js';
 import type { BoardView, BoxView } from '../supervisor/view.js';
 import { alertsFrom } from './alerts.js';
@@ -7,37 +7,33 @@ import type { BoardFigures, DiskVerdict, PanelInput, RewardFigures, UplinkState 
 /** The panel calls a disk "hot" from this temperature on, before SMART's own limits call it failing. */
 const HOT_DISK_C = 55;
 
-/** The figures a heartbeat carried (see telemetry/heartbeat-figures.ts), read defensively: any field may be off. */
+/** The figures a board's latest heartbeat carried (protocol/figures.ts); none while the board is not up. */
 export function boardFigures(b: BoardView): BoardFigures | undefined {
   const t = b.telemetry;
   if (!t || b.status !== 'up') return undefined;
-  const num = (k: string): number | undefined =>
-    typeof t[k] === 'number' && Number.isFinite(t[k]) ? t[k] : undefined;
-  const disks = Array.isArray(t.disks) ? (t.disks as Partial<DiskReport>[]) : [];
+  const num = (v: number | null): number | undefined => v ?? undefined;
   return {
     role: b.role,
-    cpuPct: num('cpu_pct'),
-    ramUsedBytes: num('mem_used_bytes'),
-    ramTotalBytes: num('mem_total_bytes'),
-    tempC: num('temp_c'),
-    netRxBytesPerS: num('net_rx_bps'),
-    netTxBytesPerS: num('net_tx_bps'),
-    uptimeS: num('uptime_s') ?? b.uptimeS,
-    disk: worstDisk(disks),
+    cpuPct: num(t.cpu_pct),
+    ramUsedBytes: num(t.mem_used_bytes),
+    ramTotalBytes: num(t.mem_total_bytes),
+    tempC: num(t.temp_c),
+    netRxBytesPerS: num(t.net_rx_bps),
+    netTxBytesPerS: num(t.net_tx_bps),
+    uptimeS: num(t.uptime_s) ?? b.uptimeS,
+    disk: worstDisk(t.disks),
   };
 }
 
 const ORDER: DiskVerdict[] = ['failing', 'hot', 'warning', 'unknown', 'ok'];
 
-function worstDisk(disks: Partial<DiskReport>[]): BoardFigures['disk'] {
+function worstDisk(disks: readonly DiskFigures[]): BoardFigures['disk'] {
   if (disks.length === 0) return { verdict: 'none' };
   const looks = disks.map((d) => {
-    const temp = typeof d.temperature_c === 'number' ? d.temperature_c : undefined;
-    let verdict: DiskVerdict = ORDER.includes(d.verdict as DiskVerdict)
-      ? (d.verdict as DiskVerdict)
-      : 'unknown';
+    const temp = d.temperature_c ?? undefined;
+    let verdict: DiskVerdict = d.verdict;
     if (verdict !== 'failing' && temp !== undefined && temp >= HOT_DISK_C) verdict = 'hot';
-    return { verdict, usedPct: typeof d.used_pct === 'number' ? d.used_pct : undefined, tempC: temp };
+    return { verdict, usedPct: d.used_pct ?? undefined, tempC: temp };
   });
   return looks.sort((a, b) => ORDER.indexOf(a.verdict) - ORDER.indexOf(b.verdict))[0];
 }

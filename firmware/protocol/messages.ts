@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { parseHeartbeatFigures, type HeartbeatFigures } from './figures.js';
 
 /** The largest datagram we accept; a heartbeat is a few hundred bytes. */
 export const MAX_DATAGRAM = 4096;
@@ -19,7 +20,11 @@ const health = z.strictObject({
  */
 export const resetReason = z.enum(['watchdog', 'other', 'unknown']);
 
-export const heartbeatSchema = z.strictObject({
+/**
+ * A heartbeat as it travels. Its figures are checked apart (see `decodeAgentMessage`): figures that do not parse
+ * must not cost the board its sign of life.
+ */
+const heartbeatWire = z.strictObject({
   type: z.literal('heartbeat'),
   board,
   /** Random per boot: a new value is a reboot, even when uptime is unknown. */
@@ -31,8 +36,8 @@ export const heartbeatSchema = z.strictObject({
   uptime_s: z.number().min(0),
   health,
   reset_reason: resetReason.optional(),
-  /** Compact live figures; their shape is owned by the telemetry service. */
-  telemetry: z.record(z.string(), z.unknown()).optional(),
+  /** Compact live figures (protocol/figures.ts). */
+  telemetry: z.unknown().optional(),
 });
 
 /** Manager to agent: "answer if you are alive". The nonce makes every answer fresh without clocks. */
@@ -64,7 +69,7 @@ export const commandAckSchema = z.strictObject({
   seq: z.int().min(0),
 });
 
-export type Heartbeat = z.infer<typeof heartbeatSchema>;
+export type Heartbeat = Omit<z.infer<typeof heartbeatWire>, 'telemetry'> & { telemetry?: HeartbeatFigures };
 export type Health = z.infer<typeof health>;
 export type ResetReason = z.infer<typeof resetReason>;
 export type Probe = z.infer<typeof probeSchema>;
@@ -76,12 +81,12 @@ export type CommandAck = z.infer<typeof commandAckSchema>;
 export type AgentMessage = Heartbeat | ProbeAnswer | CommandAck;
 export type ManagerMessage = Probe | Command;
 
-const agentMessage = z.discriminatedUnion('type', [heartbeatSchema, probeAnswerSchema, commandAckSchema]);
+const agentMessage = z.discriminatedUnion('type', [heartbeatWire, probeAnswerSchema, commandAckSchema]);
 const managerMessage = z.discriminatedUnion('type', [probeSchema, commandSchema]);
 
 export type Decoded<T> = { ok: true; message: T } | { ok: false; error: string };
 
-function decodeWith<T>(schema: z.ZodType<T>, body: Buffer): Decoded<T> {
+function decodeWith<T>(schema: z.ZodType<T, unknown>, body: Buffer): Decoded<T> {
   if (body.length > MAX_DATAGRAM) return { ok: false, error: `message of ${body.length} bytes is too large` };
   let doc: unknown;
   try {
@@ -97,9 +102,20 @@ function decodeWith<T>(schema: z.ZodType<T>, body: Buffer): Decoded<T> {
   return { ok: true, message: result.data };
 }
 
+/** An agent's message; a heartbeat whose figures did not parse comes without them, and says why. */
+export type DecodedAgentMessage =
+  { ok: true; message: AgentMessage; figuresError?: string } | { ok: false; error: string };
+
 /** Parses a message body from an agent; never throws, whatever arrives from the network. */
-export function decodeAgentMessage(body: Buffer): Decoded<AgentMessage> {
-  return decodeWith(agentMessage, body);
+export function decodeAgentMessage(body: Buffer): DecodedAgentMessage {
+  const decoded = decodeWith(agentMessage, body);
+  if (!decoded.ok || decoded.message.type !== 'heartbeat') return decoded as DecodedAgentMessage;
+  const { telemetry, ...heartbeat } = decoded.message;
+  if (telemetry === undefined) return { ok: true, message: heartbeat };
+  const figures = parseHeartbeatFigures(telemetry);
+  return figures.ok
+    ? { ok: true, message: { ...heartbeat, telemetry: figures.figures } }
+    : { ok: true, message: heartbeat, figuresError: figures.error };
 }
 
 export function decodeManagerMessage(body: Buffer): Decoded<ManagerMessage> {

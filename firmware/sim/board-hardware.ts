@@ -3,6 +3,7 @@ import { fileURLToPath } from 'node:url';
 import type { CommandRunner } from '../../drivers/disks/command-runner.js';
 import type { StatFs } from '../../drivers/disks/usage.js';
 import { EmulatedBoard as EmulatedKernel } from '../../drivers/proc/emulated.js';
+import type { InventorySource } from '../telemetry/inventory.js';
 import { SimDiskReports } from './sim-disks.js';
 
 /** The report a disk answers with when nothing says otherwise: a healthy SATA disk, recorded from smartctl 7. */
@@ -12,6 +13,14 @@ export const HEALTHY_DISK_REPORT = fileURLToPath(new URL('./smart/healthy-ata.js
 export const SATA_BOARDS = 4;
 
 const GB = 1e9;
+
+/** The kernel release the emulated boards report. */
+const EMULATED_KERNEL = '6.6.58-0-lts';
+
+/** A locally administered MAC per board. */
+function emulatedMac(board: number): string {
+  return `02:5b:00:00:00:${board.toString(16).padStart(2, '0')}`;
+}
 
 /**
  * The parts of every emulated board below the firmware: its `/proc` and `/sys` (the kernel view the real
@@ -71,6 +80,30 @@ export class SimBoardHardware {
       return Promise.resolve({ exitCode: 0, stdout: '', stderr: '' });
     };
     return this.reports.runnerFor(board, system);
+  }
+
+  /** Mount points live in the emulated mount table only: nothing to create. */
+  ensureDir(_board: number, _path: string): Promise<void> {
+    return Promise.resolve();
+  }
+
+  /** What systeminformation would answer on the emulated board: its model, serial, MAC, OS and kernel. */
+  inventory(board: number): InventorySource {
+    const kernel = this.kernel(board);
+    const mac = emulatedMac(board);
+    return {
+      system: () =>
+        Promise.resolve({
+          manufacturer: 'Skyminer',
+          model: 'compute board (emulated)',
+          serial: `EMU${board}`,
+        }),
+      cpu: () => Promise.resolve({ manufacturer: 'ARM', brand: 'Cortex-A53', cores: kernel.cores }),
+      mem: () => Promise.resolve({ total: kernel.memTotalBytes }),
+      osInfo: () => Promise.resolve({ distro: 'Alpine Linux', release: '3.20', kernel: EMULATED_KERNEL }),
+      networkInterfaces: () =>
+        Promise.resolve([{ iface: 'eth0', mac, internal: false, virtual: false, type: 'wired' }]),
+    };
   }
 
   /** A filesystem a third full, growing slowly with the board's uptime, as a content cache does. */

@@ -1,26 +1,24 @@
 import { EmulatedGpioChip } from '../../drivers/gpio/emulated.js';
 import { EmulatedI2cBus } from '../../drivers/i2c/emulated-bus.js';
 import { silentLogger, type Logger } from '../../drivers/logger.js';
-import { Ssd1306 } from '../../drivers/ssd1306/driver.js';
 import { Ssd1306Model } from '../../drivers/ssd1306/emulator.js';
 import { EmulatedWatchdog } from '../../drivers/watchdog/emulated.js';
-import { Agent } from '../agent/agent.js';
+import type { Agent } from '../agent/agent.js';
 import { BoxKeys, deriveBoardKey, generateBoxSecret } from '../auth/keys.js';
+import { composeBoard, type BoardSoftware } from '../compose/board.js';
+import { composeManager, type ManagerSoftware } from '../compose/manager.js';
 import type { Config } from '../config/schema.js';
-import { Panel, panelSettings } from '../panel/panel.js';
-import type { RewardsService } from '../rewards/service.js';
-import { Supervisor, type BoardLines } from '../supervisor/supervisor.js';
-import { EmulatedBoard, type BoardSoftware, type EmulatedBoardState } from './emulated-board.js';
-import { SkywireSim, type SkywireSimOptions } from './skywire-sim.js';
+import type { ControlServer } from '../control/server.js';
+import type { AttachCommand } from '../control/sources.js';
+import type { Panel } from '../panel/panel.js';
 import { bindUdp } from '../protocol/datagrams.js';
+import type { RewardsService } from '../rewards/service.js';
 import type { EventSink, SupervisorEvent } from '../supervisor/event-log.js';
-import { supervisorSettings } from '../supervisor/settings.js';
-import { faultyLink, type LinkFaults } from './link-faults.js';
-import { DiskService } from '../disks/disk-service.js';
-import { panelInput, rewardFigures } from '../panel/figures.js';
-import { heartbeatFigures } from '../telemetry/heartbeat-figures.js';
-import { TelemetrySampler } from '../telemetry/sampler.js';
+import type { BoardLines, Supervisor } from '../supervisor/supervisor.js';
+import { EmulatedBoard, type EmulatedBoardState } from './emulated-board.js';
 import { HEALTHY_DISK_REPORT, SATA_BOARDS, SimBoardHardware } from './board-hardware.js';
+import { faultyLink, type LinkFaults } from './link-faults.js';
+import { SkywireSim, type SkywireSimOptions } from './skywire-sim.js';
 
 export interface SimulatorOptions {
   config: Config;
@@ -35,6 +33,8 @@ export interface SimulatorOptions {
   stateFile?: string;
   /** SATA disks at start and the smartctl report each answers with; default a healthy disk on boards 1 to 4. */
   disks?: { board: number; disk: string; report: string }[];
+  /** The manager's control socket (the console's way in); none by default. */
+  control?: { path: string };
 }
 
 /** Board n's lines on the emulated chip: power at 2(n-2), reset at 2(n-2)+1. The manager has none. */
@@ -43,16 +43,15 @@ export function simLineOffsets(board: number): { power: number; reset: number } 
 }
 
 /**
- * A whole Skyminer in one process: emulated GPIO, I2C bus with an SSD1306 on it, and boards; the real
- * supervisor, agents, panel and driver run on top, talking over real UDP sockets on loopback, authenticated
- * with keys derived from a box secret drawn for this run.
+ * A whole Skyminer in one process: emulated GPIO, I2C bus with an SSD1306 on it, and boards; the same two
+ * compositions as on a box (firmware/compose: the manager's software and every board's) run on top, talking over
+ * real UDP sockets on loopback, authenticated with keys derived from a box secret drawn for this run.
  */
 export class Simulator {
   readonly chip: EmulatedGpioChip;
   readonly bus: EmulatedI2cBus;
   readonly oled: Ssd1306Model;
   readonly boards: EmulatedBoard[] = [];
-  readonly panel: Panel;
   /** The manager's own watchdog: when it fires, the manager (and so the supervisor) restarts. */
   readonly managerWatchdog: EmulatedWatchdog;
   /** Each board's network, for faults: cut or delayed. */
@@ -62,7 +61,7 @@ export class Simulator {
   /** The agent running on each board now (a new one every boot). */
   readonly agents = new Map<number, Agent>();
   readonly epochMs = Date.now();
-  private current: Supervisor;
+  private manager: ManagerSoftware;
   private readonly lines = new Map<number, BoardLines>();
   private readonly boxSecret = generateBoxSecret();
   /** Each board's kernel view and disks, below the firmware; ready once `start()` resolved. */
@@ -97,43 +96,51 @@ export class Simulator {
       this.logger.error('manager watchdog expired: the manager restarts');
       void this.restartSupervisor(0);
     });
-    this.current = this.makeSupervisor();
-    const settings = panelSettings(config.panel);
-    const driver = new Ssd1306(this.bus, { ...settings.driver, logger: this.logger });
-    this.panel = new Panel(
-      driver,
-      () => {
-        const rewards = this.rewards?.view();
-        const threshold = config.rewards.uptime_threshold_pct;
-        return panelInput(
-          this.supervisor.view(),
-          rewards && rewardFigures(rewards, threshold),
-          this.uplink().state,
-        );
-      },
-      settings.panel,
-    );
+    this.manager = this.makeManager();
   }
 
   /** The supervisor running now (a power loss or a manager watchdog reset starts a new one). */
   get supervisor(): Supervisor {
-    return this.current;
+    return this.manager.supervisor;
   }
 
-  /** A supervisor; a restarted one listens on its predecessor's port, as the device's is fixed. */
-  private makeSupervisor(port = 0): Supervisor {
+  /** The manager's front panel running now. */
+  get panel(): Panel {
+    const panel = this.manager.panel;
+    if (!panel) throw new Error('the simulated manager runs no panel (panel.enabled is false)');
+    return panel;
+  }
+
+  /** The manager's control socket running now; none unless asked for. */
+  get control(): ControlServer | undefined {
+    return this.manager.control;
+  }
+
+  /** The rewards figures (per board and for the box) for the panel and the console; none without Skywire. */
+  get rewards(): RewardsService | undefined {
+    return this.manager.rewards;
+  }
+
+  /** The manager's software on emulated hardware; a restarted one listens on its predecessor's port, as on a box. */
+  private makeManager(port = 0): ManagerSoftware {
     const { config } = this.options;
-    return new Supervisor({
-      ...supervisorSettings(config),
-      lines: this.lines,
-      listen: { host: '127.0.0.1', port },
+    return composeManager({
+      config,
       keyFor: new BoxKeys(this.boxSecret, config.box.boards).keyFor,
-      watchdog: { device: this.managerWatchdog, timeoutS: config.supervisor.watchdog_timeout_s },
-      stateFile: this.options.stateFile,
-      epochMs: this.epochMs,
       logger: this.logger,
-      events: this.options.events,
-      uplink: () => this.uplink(),
+      ...(this.options.events ? { events: this.options.events } : {}),
+      ...(this.options.stateFile ? { stateFile: this.options.stateFile } : {}),
+      epochMs: this.epochMs,
+      ...(this.options.control ? { control: { path: this.options.control.path, group: null } } : {}),
+      hardware: {
+        lines: this.lines,
+        watchdog: this.managerWatchdog,
+        openPanelBus: () => Promise.resolve(this.bus),
+        network: { listen: { host: '127.0.0.1', port } },
+        uplink: () => this.uplink(),
+        ...(this.skywire ? { skywire: this.skywire.endpoints } : {}),
+        attach: simulatedAttach,
+      },
     });
   }
 
@@ -151,8 +158,13 @@ export class Simulator {
     for (const d of this.options.disks ?? defaultDisks(config.box.boards)) {
       await hardware.addDisk(d.board, d.disk, d.report);
     }
-    await this.current.start();
-    this.panel.start();
+    if (this.options.skywire) {
+      // The emulated hypervisor and node are the manager's surroundings: up before its rewards service reads them.
+      this.skywire = new SkywireSim(this, config, this.options.skywire);
+      await this.skywire.start();
+      this.manager = this.makeManager();
+    }
+    await this.manager.start();
     for (let board = 1; board <= config.box.boards; board++) {
       const offsets = board === 1 ? undefined : simLineOffsets(board);
       const emulated: EmulatedBoard = new EmulatedBoard({
@@ -170,88 +182,50 @@ export class Simulator {
       this.boards.push(emulated);
       emulated.attach();
     }
-    if (this.options.skywire) {
-      this.skywire = new SkywireSim(this, config, { logger: this.logger, ...this.options.skywire });
-      await this.skywire.start();
-    }
   }
 
-  /** What one boot of a board runs: telemetry, disk care and the agent that reports them. */
+  /** What one boot of a board runs: the board's composition on its emulated hardware. */
   private softwareFor(
     board: number,
     emulated: EmulatedBoard,
     watchdog: EmulatedWatchdog,
     hardware: SimBoardHardware,
   ): BoardSoftware {
-    const root = hardware.kernel(board).root;
-    const sampler = new TelemetrySampler(root, { periodMs: 1000 });
-    const disks = new DiskService({
+    const { config } = this.options;
+    const software = composeBoard({
+      config,
       board,
-      root,
-      run: hardware.runner(board),
-      statfs: hardware.statfs(board),
-      ensureDir: () => Promise.resolve(),
-      smartPeriodMs: this.options.config.agent.smart_period_s * 1000,
+      key: deriveBoardKey(this.boxSecret, board),
       // Routine notes (which disk holds the cache) stay quiet; warnings and alerts reach the simulator's log.
       logger: { info: () => {}, warn: (m) => this.logger.warn(m), error: (m) => this.logger.error(m) },
-      onAlert: (level, message) =>
-        this.logger[level === 'info' ? 'info' : 'warn'](`board ${board}: ${message}`),
-    });
-    const agent = this.agentFor(board, emulated, watchdog, () =>
-      heartbeatFigures(sampler.latest(), disks.reports()),
-    );
-    return {
-      start: async () => {
-        // The agent first: a board announces itself even while its disks are still being looked at.
-        await agent.start();
-        void sampler.start();
-        void disks.start();
-      },
-      stop: async () => {
-        sampler.stop();
-        disks.stop();
-        await agent.stop();
-      },
-      stall: () => agent.stall(),
-    };
-  }
-
-  private agentFor(
-    board: number,
-    emulated: EmulatedBoard,
-    watchdog: EmulatedWatchdog,
-    telemetry: () => Record<string, unknown>,
-  ): Agent {
-    const { config } = this.options;
-    const agent = new Agent({
-      telemetry,
-      board,
-      // Every agent talks to whichever supervisor runs now, as a real board talks to the manager's address.
-      manager: { host: '127.0.0.1', port: this.current.port },
-      intervalMs: config.supervisor.heartbeat_interval_ms,
-      key: deriveBoardKey(this.boxSecret, board),
-      logger: this.logger,
-      datagrams: async () =>
-        faultyLink(
-          await bindUdp(0, '127.0.0.1', (m) => this.logger.warn(`board ${board}: ${m}`)),
-          this.links.get(board)!,
-        ),
-      // On the manager the supervisor owns the watchdog (a device opens only once).
-      watchdog:
-        board === 1
-          ? undefined
-          : { device: watchdog, timeoutS: config.agent.watchdog_timeout_s, disarmOnStop: true },
-      // A real reboot takes a moment after the command is acknowledged; the acknowledgement leaves first.
-      reboot: () => {
-        const timer = setTimeout(() => {
-          this.timers.delete(timer);
-          emulated.crash();
-        }, 20);
-        this.timers.add(timer);
+      hardware: {
+        root: hardware.kernel(board).root,
+        run: hardware.runner(board),
+        statfs: hardware.statfs(board),
+        ensureDir: (path) => hardware.ensureDir(board, path),
+        inventory: hardware.inventory(board),
+        watchdog,
+        network: {
+          // Every agent talks to whichever supervisor runs now, as a real board talks to the manager's address.
+          manager: { host: '127.0.0.1', port: this.supervisor.port },
+          datagrams: async () =>
+            faultyLink(
+              await bindUdp(0, '127.0.0.1', (m) => this.logger.warn(`board ${board}: ${m}`)),
+              this.links.get(board)!,
+            ),
+        },
+        // A real reboot takes a moment after the command is acknowledged; the acknowledgement leaves first.
+        reboot: () => {
+          const timer = setTimeout(() => {
+            this.timers.delete(timer);
+            emulated.crash();
+          }, 20);
+          this.timers.add(timer);
+        },
       },
     });
-    this.agents.set(board, agent);
-    return agent;
+    this.agents.set(board, software.agent);
+    return software;
   }
 
   /** Calls `listener` whenever an emulated board changes state (off, booting, running). */
@@ -266,7 +240,7 @@ export class Simulator {
    * boards on one by one.
    */
   async powerLoss(forMs: number): Promise<void> {
-    await this.current.halt();
+    await this.manager.halt();
     this.managerWatchdog.powerLost();
     for (let board = 2; board <= this.options.config.box.boards; board++)
       this.chip.drive(simLineOffsets(board).power, 0);
@@ -280,15 +254,15 @@ export class Simulator {
     this.timers.add(timer);
   }
 
-  /** Starts a new supervisor after `afterMs` (the manager's boot), as after a reset of the manager. */
+  /** Starts the manager's software again after `afterMs` (the manager's boot), as after a reset of the manager. */
   private async restartSupervisor(afterMs: number): Promise<void> {
-    await this.current.halt();
+    await this.manager.halt();
     const timer = setTimeout(() => {
       this.timers.delete(timer);
       if (this.stopped) return;
-      const next = this.makeSupervisor(this.current.port);
-      this.current = next;
-      next.start().catch((err: unknown) => this.logger.error(`supervisor restart: ${String(err)}`));
+      const next = this.makeManager(this.supervisor.port);
+      this.manager = next;
+      next.start().catch((err: unknown) => this.logger.error(`manager restart: ${String(err)}`));
     }, afterMs);
     this.timers.add(timer);
   }
@@ -299,21 +273,15 @@ export class Simulator {
   }
 
   async stop(): Promise<void> {
-    await this.skywire?.stop();
     this.stopped = true;
     for (const timer of this.timers) clearTimeout(timer);
     this.timers.clear();
-    await this.current.stop();
+    await this.manager.stop();
+    await this.skywire?.stop();
     this.managerWatchdog.powerLost();
     await Promise.all(this.boards.map((b) => b.detach()));
-    await this.panel.stop();
     await this.bus.close();
     await this.hardware?.dispose();
-  }
-
-  /** The rewards figures (per board and for the box) for the panel and the console; none without Skywire. */
-  get rewards(): RewardsService | undefined {
-    return this.skywire?.service;
   }
 
   /** What each emulated board is really doing, beside what the supervisor believes. */
@@ -328,4 +296,13 @@ function defaultDisks(boards: number): { board: number; disk: string; report: st
     disk: 'sda',
     report: HEALTHY_DISK_REPORT,
   }));
+}
+
+/** There is no board host to ssh to in the simulator, so `attach <n>` opens a local shell, and says so. */
+function simulatedAttach(board: number): AttachCommand {
+  return {
+    argv: [process.env.SHELL || '/bin/sh'],
+    env: { SKYMINER_BOARD: String(board) },
+    note: `simulator: board ${board} has no host of its own, so this is a local shell standing in for ssh`,
+  };
 }

@@ -1,8 +1,8 @@
-import { silentLogger, type Logger } from '../../drivers/logger.js';
-import { ledgerPath, rewardsServiceFromConfig, visorAddress } from '../rewards/from-config.js';
+import type { ManagerHardware } from '../compose/manager.js';
+import { ledgerPath, visorAddress } from '../rewards/from-config.js';
 import type { Config } from '../config/schema.js';
 import { utcDay } from '../rewards/day.js';
-import { RewardsService } from '../rewards/service.js';
+import type { RewardsService } from '../rewards/service.js';
 import { EmulatedHypervisor } from '../skywire/emulated-hypervisor.js';
 import { EmulatedSkycoinNode } from '../skywire/emulated-skycoin-node.js';
 import { EmulatedVisor, emulatedPk } from '../skywire/emulated-visor.js';
@@ -23,12 +23,13 @@ export interface SkywireSimOptions {
   balancePollMs?: number;
   /** The ledger file; null keeps the history in memory only. Default: in memory. */
   ledgerPath?: string | null;
-  logger?: Logger;
 }
 
-/** The part of the simulator the Skywire side reads: what each emulated board is really doing. */
+/** The part of the simulator the Skywire side reads: what each emulated board is really doing, and the rewards. */
 export interface BoardStates {
   emulatedState(board: number): EmulatedBoardState;
+  /** The manager's rewards service running now, whose estimate the emulated node pays out. */
+  readonly rewards: RewardsService | undefined;
 }
 
 /** The reward address the emulated visors report. */
@@ -44,13 +45,15 @@ export const boardAddress = visorAddress;
 /**
  * The Skywire side of the simulated box: an emulated hypervisor whose visors follow the emulated boards (a board
  * whose software is not running has its visor offline; a reboot restarts the visor, its uptime and its counters),
- * an emulated Skycoin node that pays the box at each UTC midnight, and the real rewards service reading both.
+ * and an emulated Skycoin node that pays the box at each UTC midnight. The manager's real rewards service reads
+ * both through `endpoints`, as it reads a real hypervisor and node.
  */
 export class SkywireSim {
   readonly visors: EmulatedVisor[] = [];
   readonly hypervisor: EmulatedHypervisor | null = null;
   readonly node: EmulatedSkycoinNode | null = null;
-  readonly service: RewardsService;
+  /** The hypervisor and node as the manager's composition takes them (firmware/compose/manager.ts). */
+  readonly endpoints: NonNullable<ManagerHardware['skywire']>;
   private readonly now: () => number;
   private readonly followMs: number;
   private hypervisorClient: HypervisorClient | null = null;
@@ -88,15 +91,14 @@ export class SkywireSim {
       });
     }
     if (!options.skycoinUrl) this.node = new EmulatedSkycoinNode();
-    this.service = rewardsServiceFromConfig(config, {
+    this.endpoints = {
       hypervisor: { visorsSummary: () => this.started(this.hypervisorClient).visorsSummary() },
       skycoin: { balance: (a) => this.started(this.skycoinClient).balance(a) },
       ledger: options.ledgerPath ?? null,
       now: this.now,
       ...(options.summaryPollMs !== undefined ? { summaryPollMs: options.summaryPollMs } : {}),
       ...(options.balancePollMs !== undefined ? { balancePollMs: options.balancePollMs } : {}),
-      logger: options.logger ?? silentLogger,
-    });
+    };
   }
 
   async start(): Promise<void> {
@@ -121,13 +123,11 @@ export class SkywireSim {
     if (this.node) await this.node.start();
     this.skycoinClient = new SkycoinClient({ url: this.options.skycoinUrl ?? this.node!.url, timeoutMs });
     this.timer = setInterval(() => this.follow(), this.followMs);
-    await this.service.start();
   }
 
   async stop(): Promise<void> {
     if (this.timer) clearInterval(this.timer);
     this.timer = null;
-    await this.service.stop();
     await this.hypervisor?.stop();
     await this.node?.stop();
   }
@@ -150,8 +150,9 @@ export class SkywireSim {
       if (visor.online && s > 0) visor.carry((20_000 + 7_000 * board) * s, (8_000 + 3_000 * board) * s);
     });
     const day = utcDay(now);
-    if (day !== this.lastDay && this.node && this.onTrackBefore > 0) {
-      const perShare = this.service.view().estimate.perShareDay;
+    const rewards = this.boards.rewards?.view();
+    if (day !== this.lastDay && this.node && this.onTrackBefore > 0 && rewards) {
+      const perShare = rewards.estimate.perShareDay;
       this.node.credit(
         SIM_REWARD_ADDRESS,
         Math.round(perShare * this.onTrackBefore * 1e6),
@@ -159,7 +160,7 @@ export class SkywireSim {
       );
     }
     this.lastDay = day;
-    this.onTrackBefore = this.service.view().boards.filter((b) => b.onTrack).length;
+    this.onTrackBefore = rewards?.boards.filter((b) => b.onTrack).length ?? 0;
   }
 
   private started<T>(client: T | null): T {

@@ -1,4 +1,5 @@
 import type { Health, Heartbeat, ResetReason } from '../protocol/messages.js';
+import type { HeartbeatFigures } from '../protocol/figures.js';
 
 /**
  * What the supervisor believes of a board, from evidence (line levels, heartbeats, probe answers):
@@ -40,7 +41,7 @@ export interface BoardState {
   uptimeS?: number;
   health?: Health;
   resetReason?: ResetReason;
-  telemetry?: Record<string, unknown>;
+  telemetry?: HeartbeatFigures;
   /** Earlier boots of this board: a heartbeat carrying one of these is a replay. Newest last. */
   pastBootIds: string[];
   /** When the supervisor restarted the board (ms), inside the cap's window. */

@@ -1,26 +1,4 @@
-/** A disk as a heartbeat reports it; only what the event log needs. */
-interface ReportedDisk {
-  disk: string;
-  verdict: string;
-  reasons: string[];
-  mounted?: boolean;
-}
-
-function disksOf(telemetry: Record<string, unknown> | undefined): Map<string, ReportedDisk> {
-  const out = new Map<string, ReportedDisk>();
-  const disks = telemetry?.disks;
-  if (!Array.isArray(disks)) return out;
-  for (const d of disks as Partial<ReportedDisk>[]) {
-    if (typeof d?.disk !== 'string' || typeof d.verdict !== 'string') continue;
-    out.set(d.disk, {
-      disk: d.disk,
-      verdict: d.verdict,
-      reasons: Array.isArray(d.reasons) ? d.reasons.filter((r) => typeof r === 'string') : [],
-      mounted: d.mounted === true,
-    });
-  }
-  return out;
-}
+import type { HeartbeatFigures } from '../protocol/figures.js';
 
 /**
  * The event-log entries that a board's new heartbeat means for its disks, against its previous heartbeat: a disk
@@ -28,11 +6,11 @@ function disksOf(telemetry: Record<string, unknown> | undefined): Map<string, Re
  * heartbeat of a board reports every disk it has, so the log says what each board started with.
  */
 export function diskEvents(
-  previous: Record<string, unknown> | undefined,
-  next: Record<string, unknown> | undefined,
+  previous: HeartbeatFigures | undefined,
+  next: HeartbeatFigures | undefined,
 ): { event: string; details: Record<string, unknown> }[] {
-  const before = disksOf(previous);
-  const after = disksOf(next);
+  const before = new Map((previous?.disks ?? []).map((d) => [d.disk, d]));
+  const after = new Map((next?.disks ?? []).map((d) => [d.disk, d]));
   const events: { event: string; details: Record<string, unknown> }[] = [];
   for (const [name, d] of after) {
     const old = before.get(name);

@@ -96,6 +96,9 @@ export class Supervisor implements SupervisorOperator {
   /** Datagrams refused (bad tag, malformed, stale, replayed), for the console and tests. */
   rejected = 0;
   lastRejection = '';
+  /** Heartbeats taken whose figures did not parse (protocol/figures.ts), and the latest reason. */
+  figuresDropped = 0;
+  lastFiguresError = '';
   port = 0;
 
   constructor(private readonly options: SupervisorOptions) {
@@ -316,6 +319,7 @@ export class Supervisor implements SupervisorOperator {
     if (!opened.ok) return this.reject(opened.error);
     const decoded = decodeAgentMessage(opened.body);
     if (!decoded.ok) return this.reject(`board ${opened.board}: ${decoded.error}`);
+    if (decoded.figuresError) this.dropFigures(`board ${opened.board}: ${decoded.figuresError}`);
     const message = decoded.message;
     const board = message.board;
     if (board !== opened.board || !this.states.has(board))
@@ -348,6 +352,13 @@ export class Supervisor implements SupervisorOperator {
         this.apply(board, { kind: 'command-ack', at, bootId: message.boot_id });
         return;
     }
+  }
+
+  /** The heartbeat still counts as a sign of life; only its figures are lost. Logged when the reason changes. */
+  private dropFigures(reason: string): void {
+    this.figuresDropped++;
+    if (reason !== this.lastFiguresError) this.logger.warn(`figures dropped: ${reason}`);
+    this.lastFiguresError = reason;
   }
 
   private reject(reason: string): void {

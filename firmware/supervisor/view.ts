@@ -1,4 +1,5 @@
 import { BOARD_STATUSES, type BoardStatus, type RestartStep } from './board-state.js';
+import type { HeartbeatFigures } from '../protocol/figures.js';
 
 /** What surfaces (panel, terminal view, console) read of the supervisor: plain data, no methods. */
 export interface BoardView {
@@ -13,7 +14,8 @@ export interface BoardView {
   restarts?: number;
   /** The escalation step under way while restarting. */
   step?: RestartStep;
-  telemetry?: Record<string, unknown>;
+  /** The figures of its latest heartbeat. */
+  telemetry?: HeartbeatFigures;
 }
 
 export interface BoxView {

@@ -28,9 +28,25 @@ describe('skyminer CLI against a running simulator', () => {
     const json = await cli('boards', '--json');
     const boards = JSON.parse(json.stdout) as Record<string, unknown>[];
     expect(boards.map((b) => Object.keys(b))).toEqual(
-      Array(8).fill(['board', 'role', 'status', 'for_s', 'uptime_s', 'healthy']),
+      Array(8).fill(['board', 'role', 'status', 'for_s', 'uptime_s', 'healthy', 'figures', 'inventory']),
     );
     expect(boards.map((b) => b.status)).toEqual(Array(8).fill('up'));
+    // What each board is, from the inventory its agent read at start (emulated boards answer as systeminformation).
+    const inventory = (b: Record<string, unknown>) => b.inventory as Record<string, unknown> | null;
+    for (let i = 0; i < 50 && boards.some((b) => !inventory(b)); i++) {
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      boards.splice(
+        0,
+        8,
+        ...(JSON.parse((await cli('boards', '--json')).stdout) as Record<string, unknown>[]),
+      );
+    }
+    expect(inventory(boards[2]!)).toMatchObject({
+      serial: 'EMU3',
+      soc: 'allwinner,sun50i-h5',
+      os: 'Alpine Linux 3.20',
+    });
+    expect(boards[2]!.figures).toMatchObject({ mem_total_bytes: expect.any(Number) });
   });
 
   it('sums the box up: boards, disks and the rewards estimate', async () => {

@@ -3,8 +3,12 @@ import { DirectoryRoot } from '../../../drivers/fileroot/file-root.js';
 import { existsSync } from 'node:fs';
 import { loadNativeIoctl } from '../../../drivers/native/addon.js';
 import { DevWatchdog } from '../../../drivers/watchdog/dev-watchdog.js';
-import { Agent } from '../../agent/agent.js';
-import { defaultChecks, healthLimits } from '../../agent/health.js';
+import { mkdir } from 'node:fs/promises';
+import { spawnRunner } from '../../../drivers/disks/command-runner.js';
+import { realStatfs } from '../../../drivers/disks/usage.js';
+import { composeBoard } from '../../compose/board.js';
+import { bindUdp } from '../../protocol/datagrams.js';
+import { systemInformation } from '../../telemetry/inventory.js';
 import { enrolBoard } from '../../auth/enrol.js';
 import { UsageError } from '../usage-error.js';
 import { readRoleConfig, stderrLogger, untilStopped } from './device-common.js';
@@ -30,35 +34,41 @@ export async function agentCommand(argv: string[]): Promise<number> {
     );
   // A board without a watchdog device still reports; one with it must be armed before the first heartbeat.
   // On the manager the supervisor owns the watchdog: a device opens only once, and a hung supervisor must reset it.
+  const path = config.agent.watchdog;
   const watchdog =
-    board !== 1 && existsSync(config.agent.watchdog)
-      ? new DevWatchdog(config.agent.watchdog, { ioctl: loadNativeIoctl() })
-      : undefined;
+    board !== 1 && path && existsSync(path) ? new DevWatchdog(path, { ioctl: loadNativeIoctl() }) : undefined;
   if (!watchdog && board !== 1)
-    stderrLogger.warn(`agent: no ${config.agent.watchdog}; running without a hardware watchdog`);
-  const agent = new Agent({
+    stderrLogger.warn(
+      `agent: ${path ? `no ${path}` : 'no watchdog configured'}; running without a hardware watchdog`,
+    );
+  const software = composeBoard({
+    config,
     board,
-    manager: { host: config.network.manager_address, port: config.network.heartbeat_port },
-    intervalMs: config.supervisor.heartbeat_interval_ms,
     key: enrolment.key,
-    listenPort: config.network.agent_port,
-    checks: defaultChecks(new DirectoryRoot('/'), healthLimits(config.agent)),
-    reboot: () => spawn('reboot', { stdio: 'ignore', detached: true }).unref(),
     logger: stderrLogger,
-    // Armed at start, petted while healthy, disarmed by a clean stop (the magic close).
-    watchdog: watchdog && {
-      device: watchdog,
-      timeoutS: config.agent.watchdog_timeout_s,
-      disarmOnStop: true,
+    hardware: {
+      root: new DirectoryRoot('/'),
+      run: spawnRunner,
+      statfs: realStatfs,
+      ensureDir: (p) => mkdir(p, { recursive: true }).then(() => undefined),
+      inventory: systemInformation,
+      ...(watchdog ? { watchdog } : {}),
+      network: {
+        manager: { host: config.network.manager_address, port: config.network.heartbeat_port },
+        datagrams: () =>
+          bindUdp(config.network.agent_port, undefined, (m) => stderrLogger.warn(`board ${board}: ${m}`)),
+      },
+      reboot: () => spawn('reboot', { stdio: 'ignore', detached: true }).unref(),
+      counters32: process.arch === 'arm',
     },
   });
-  await agent.start();
+  await software.start();
   if (watchdog?.refused) stderrLogger.warn(`agent: ${watchdog.path}: ${watchdog.refused}`);
   if (watchdog) stderrLogger.info(`agent: ${watchdog.path} armed, ${watchdog.timeoutS} s`);
   stderrLogger.info(
     `agent: board ${board} reporting to ${config.network.manager_address}:${config.network.heartbeat_port}`,
   );
   await untilStopped();
-  await agent.stop();
+  await software.stop();
   return 0;
 }

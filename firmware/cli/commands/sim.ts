@@ -5,8 +5,7 @@ import { parseArgs } from 'node:util';
 import { framebufferToPng } from '../../../drivers/ssd1306/framebuffer.js';
 import type { Logger } from '../../../drivers/logger.js';
 import { ConfigError, defaultConfig } from '../../config/load.js';
-import { firmwareSources } from '../../control/firmware-sources.js';
-import { startControl } from '../../control/start.js';
+import { PasswordStore, passwordFile } from '../../console/password.js';
 import { allPages, parsePageName } from '../../panel/pages/index.js';
 import { JsonLinesEventLog } from '../../supervisor/event-log.js';
 import {
@@ -141,27 +140,20 @@ export async function simCommand(argv: string[]): Promise<number> {
       balancePollMs: 10_000,
     },
     stateFile: join(stateDir, 'state.json'),
+    ...(values.control ? { control: { path: values.control } } : {}),
     ...(scenario?.disks
       ? { disks: scenario.disks.map((d) => ({ board: d.board, disk: d.disk, report: d.smartctl })) }
       : {}),
   });
+  // Set before the control socket opens, so that the first console already asks for it.
+  if (values['console-password'] !== undefined)
+    await new PasswordStore(passwordFile(stateDir)).set(values['console-password']);
   const started = performance.now();
   await sim.start();
   const runner = scenario ? new ScenarioRunner(sim, scenario) : undefined;
   runner?.start();
-  const control = values.control
-    ? await startControl(sim, {
-        path: values.control,
-        config,
-        logger,
-        consolePassword: values['console-password'],
-        sources: firmwareSources({
-          view: () => sim.supervisor.view(),
-          panel: sim.panel,
-          rewards: () => sim.rewards,
-        }),
-      })
-    : undefined;
+  if (values.control)
+    logger.info(`console: skyminer console --control ${values.control} --state-dir ${stateDir}`);
 
   let screenTimer: NodeJS.Timeout | undefined;
   if (interactive) {
@@ -204,7 +196,6 @@ export async function simCommand(argv: string[]): Promise<number> {
   const picture = page !== undefined ? sim.panel.renderPage(page) : sim.oled.picture();
   const brightness = page !== undefined ? 1 : sim.oled.brightness();
   runner?.stop();
-  await control?.close();
   await sim.stop();
   await eventLog?.flush();
   if (values.snapshot) {

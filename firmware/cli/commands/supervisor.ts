@@ -7,26 +7,19 @@ import { openI2cBus } from '../../../drivers/i2c/bus.js';
 import type { Logger } from '../../../drivers/logger.js';
 import { loadNativeIoctl } from '../../../drivers/native/addon.js';
 import { DevWatchdog } from '../../../drivers/watchdog/dev-watchdog.js';
-import { Ssd1306 } from '../../../drivers/ssd1306/driver.js';
-import { Panel, panelSettings } from '../../panel/panel.js';
 import { deriveAttachKey } from '../../auth/attach-key.js';
 import { loadBoxSecret } from '../../auth/enrol.js';
 import { BoxKeys } from '../../auth/keys.js';
 import { writeFileAtomic } from '../../supervisor/atomic-file.js';
 import { JsonLinesEventLog } from '../../supervisor/event-log.js';
-import { supervisorSettings } from '../../supervisor/settings.js';
-import { Supervisor, type BoardLines } from '../../supervisor/supervisor.js';
+import type { BoardLines } from '../../supervisor/supervisor.js';
+import { composeManager } from '../../compose/manager.js';
+import { UplinkMonitor } from '../../telemetry/uplink.js';
 import type { Config } from '../../config/schema.js';
 import { DEFAULT_CONTROL_PATH } from '../../control/client.js';
-import { firmwareSources } from '../../control/firmware-sources.js';
-import { ControlServer } from '../../control/server.js';
 import { sshAttach } from '../../control/sources.js';
-import { panelInput, rewardFigures } from '../../panel/figures.js';
-import { rewardsServiceFromConfig } from '../../rewards/from-config.js';
-import type { RewardsService } from '../../rewards/service.js';
 import { HypervisorClient } from '../../skywire/hypervisor-client.js';
 import { SkycoinClient } from '../../skywire/skycoin-client.js';
-import { UplinkMonitor } from '../../telemetry/uplink.js';
 import { boardAddress, readRoleConfig, stderrLogger, untilStopped } from './device-common.js';
 
 type LineConfig = Config['gpio']['boards'][number]['power'];
@@ -111,100 +104,57 @@ export async function supervisorCommand(argv: string[]): Promise<number> {
   const lines = await openBoardLines(config, logger);
   // Armed by start(); the supervisor pets it from its own tick, so a stalled loop resets the manager.
   const watchdog = ownWatchdog(config, logger);
-  // The panel shows the uplink; the supervisor weighs it when many boards fall silent together.
+  // The uplink as the kernel's tables show it: read on its own timer, whatever else runs.
   const uplink = new UplinkMonitor(new DirectoryRoot('/'), { logger });
   uplink.start();
-  const supervisor = new Supervisor({
-    ...supervisorSettings(config),
-    lines,
-    listen: { host: '0.0.0.0', port: config.network.heartbeat_port },
+  const timeoutMs = config.skywire.request_timeout_ms;
+  const manager = composeManager({
+    config,
     keyFor: keys.keyFor,
-    boardAddress: (board) => ({ address: boardAddress(config, board), port: config.network.agent_port }),
-    stateFile: join(config.supervisor.state_dir, 'state.json'),
-    ...(watchdog ? { watchdog: { device: watchdog, timeoutS: config.supervisor.watchdog_timeout_s } } : {}),
     logger,
     events: events.sink,
-    uplink: () => uplink,
-  });
-  await supervisor.start();
-  if (watchdog?.refused) logger.warn(`watchdog: ${watchdog.path}: ${watchdog.refused}`);
-  if (watchdog && watchdog.timeoutS > 0)
-    logger.info(`watchdog: ${watchdog.path} armed, ${watchdog.timeoutS} s`);
-
-  // Rewards figures from the hypervisor and a Skycoin node; either being away only marks the figures stale.
-  let rewards: RewardsService | undefined;
-  if (config.rewards.enabled) {
-    const timeoutMs = config.skywire.request_timeout_ms;
-    const hypervisor = new HypervisorClient({
-      url: config.skywire.hypervisor_url,
-      username: config.skywire.username,
-      password: config.skywire.password,
-      timeoutMs,
-    });
-    const skycoin = new SkycoinClient({ url: config.skywire.skycoin_url, timeoutMs });
-    rewards = rewardsServiceFromConfig(config, { hypervisor, skycoin, logger });
-    await rewards.load();
-    await rewards.start();
-  }
-
-  // A missing or broken panel must not keep the supervisor from supervising.
-  let panel: Panel | undefined;
-  if (config.panel.enabled) {
-    try {
-      const bus = await openI2cBus(config.panel.i2c_bus);
-      const settings = panelSettings(config.panel);
-      const driver = new Ssd1306(bus, { ...settings.driver, logger });
-      const threshold = config.rewards.uptime_threshold_pct;
-      panel = new Panel(
-        driver,
-        () => {
-          const view = rewards?.view();
-          return panelInput(supervisor.view(), view && rewardFigures(view, threshold), uplink.state);
-        },
-        settings.panel,
-      );
-      panel.start();
-    } catch (err) {
-      logger.warn(
-        `panel: /dev/i2c-${config.panel.i2c_bus} unavailable (${(err as Error).message}); running without it`,
-      );
-    }
-  }
-
-  const control = new ControlServer(
-    supervisor,
-    {
-      ...firmwareSources({ view: () => supervisor.view(), panel, rewards: () => rewards }),
-      config: { show: () => config },
+    stateFile: join(config.supervisor.state_dir, 'state.json'),
+    control: { path: DEFAULT_CONTROL_PATH },
+    hardware: {
+      lines,
+      ...(watchdog ? { watchdog } : {}),
+      openPanelBus: () => openI2cBus(config.panel.i2c_bus),
+      uplink: () => uplink,
+      network: {
+        listen: { host: '0.0.0.0', port: config.network.heartbeat_port },
+        boardAddress: (board) => ({ address: boardAddress(config, board), port: config.network.agent_port }),
+      },
+      skywire: {
+        hypervisor: new HypervisorClient({
+          url: config.skywire.hypervisor_url,
+          username: config.skywire.username,
+          password: config.skywire.password,
+          timeoutMs,
+        }),
+        skycoin: new SkycoinClient({ url: config.skywire.skycoin_url, timeoutMs }),
+      },
       attach: sshAttach((n) => boardAddress(config, n), {
         ...(attachKey ? { identity: attachKey } : {}),
         knownHosts: join(config.supervisor.state_dir, 'known_hosts'),
       }),
     },
-    { path: DEFAULT_CONTROL_PATH, logger },
-  );
-  try {
-    await control.listen();
-  } catch (err) {
-    logger.error(
-      `control socket ${DEFAULT_CONTROL_PATH}: ${(err as Error).message}; the console cannot reach this supervisor`,
-    );
-  }
+  });
+  await manager.start();
+  if (watchdog?.refused) logger.warn(`watchdog: ${watchdog.path}: ${watchdog.refused}`);
+  if (watchdog && watchdog.timeoutS > 0)
+    logger.info(`watchdog: ${watchdog.path} armed, ${watchdog.timeoutS} s`);
   logger.info(
     `supervisor: watching ${config.box.boards} boards, heartbeats on udp/${config.network.heartbeat_port}`,
   );
   await untilStopped();
-  await control.close();
-  await rewards?.stop();
-  await supervisor.stop();
+  // The supervisor's clean stop disarms the manager's watchdog (the magic close).
+  await manager.stop();
   uplink.stop();
-  await panel?.stop();
   await events.flush();
   // Released lines keep their levels in the controller (sysfs exports and PL061-class chips alike).
   for (const board of lines.values()) {
     await board.power?.close();
     await board.reset?.close();
   }
-  await watchdog?.close(true);
   return 0;
 }

@@ -7,7 +7,6 @@ import { defaultConfig } from '../../../firmware/config/load.js';
 import { Console } from '../../../firmware/console/console.js';
 import { passwordFile, PasswordStore } from '../../../firmware/console/password.js';
 import { ControlClient } from '../../../firmware/control/client.js';
-import { startControl } from '../../../firmware/control/start.js';
 import { simLineOffsets, Simulator } from '../../../firmware/sim/simulator.js';
 import type { SupervisorEvent } from '../../../firmware/supervisor/event-log.js';
 import { plain } from '../../helpers/pty-session.js';
@@ -32,18 +31,16 @@ describe('the console on a simulated box', () => {
         state_dir: dir,
       },
     });
-    const sim = new Simulator({ config, bootMs: 50, events: (e) => events.push(e) });
+    await new PasswordStore(passwordFile(dir)).set('open sesame');
+    const sim = new Simulator({
+      config,
+      bootMs: 50,
+      events: (e) => events.push(e),
+      control: { path: join(dir, 'control.sock') },
+    });
     await sim.start();
     stopAll = () => sim.stop();
-    const control = await startControl(sim, {
-      path: join(dir, 'control.sock'),
-      config,
-      consolePassword: 'open sesame',
-    });
-    stopAll = async () => {
-      await control.close();
-      await sim.stop();
-    };
+    const control = sim.control!;
     await waitFor('all boards up', () => sim.supervisor.view().boards.every((b) => b.status === 'up'));
 
     const input = new PassThrough();

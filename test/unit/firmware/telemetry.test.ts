@@ -127,11 +127,15 @@ describe('board inventory', () => {
     });
     expect(inv).toEqual({
       model: 'Xunlong Orange Pi Prime',
+      soc: 'allwinner,sun50i-h5',
       serial: null,
       cpu: 'ARM Cortex-A53',
       cores: 4,
+      mac: '02:ba:7c:41:d2:06',
+      os: 'Alpine Linux v3.20',
+      kernel: '6.6.58-0-lts',
       mem_total_bytes: 2031876 * 1024,
-      fallbacks: ['model', 'serial', 'cpu', 'cores', 'mem_total_bytes'],
+      fallbacks: ['model', 'serial', 'cpu', 'cores', 'mem_total_bytes', 'mac', 'os', 'kernel'],
     });
   });
 
@@ -141,12 +145,23 @@ describe('board inventory', () => {
         Promise.resolve({ manufacturer: 'Xunlong', model: 'Orange Pi Prime', serial: '02c00142b2a5a4a3' }),
       cpu: () => Promise.resolve({ manufacturer: 'ARM', brand: 'Cortex-A53', cores: 4 }),
       mem: () => Promise.resolve({ total: 2080641024 }),
+      osInfo: () => Promise.resolve({ distro: 'Alpine Linux', release: '3.20.3', kernel: '6.6.58-0-lts' }),
+      networkInterfaces: () =>
+        Promise.resolve([
+          { iface: 'lo', mac: '00:00:00:00:00:00', internal: true, virtual: false, type: 'virtual' },
+          { iface: 'docker0', mac: '02:42:ac:11:00:01', internal: false, virtual: true, type: 'virtual' },
+          { iface: 'eth0', mac: '02:BA:7C:41:D2:06', internal: false, virtual: false, type: 'wired' },
+        ]),
     };
     expect(await inventory(arm, full)).toEqual({
       model: 'Xunlong Orange Pi Prime',
+      soc: 'allwinner,sun50i-h5',
       serial: '02c00142b2a5a4a3',
       cpu: 'ARM Cortex-A53',
       cores: 4,
+      mac: '02:ba:7c:41:d2:06',
+      os: 'Alpine Linux 3.20.3',
+      kernel: '6.6.58-0-lts',
       mem_total_bytes: 2080641024,
       fallbacks: [],
     });

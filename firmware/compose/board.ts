@@ -1,0 +1,124 @@
+import type { CommandRunner } from '../../drivers/disks/command-runner.js';
+import type { StatFs } from '../../drivers/disks/usage.js';
+import type { FileRoot } from '../../drivers/fileroot/file-root.js';
+import type { Logger } from '../../drivers/logger.js';
+import type { Watchdog } from '../../drivers/watchdog/watchdog.js';
+import { Agent } from '../agent/agent.js';
+import { defaultChecks, healthLimits } from '../agent/health.js';
+import type { Config } from '../config/schema.js';
+import { DiskService } from '../disks/disk-service.js';
+import { DEFAULT_CACHE_CONFIG } from '../disks/cache-disk.js';
+import type { Datagrams } from '../protocol/datagrams.js';
+import type { InventoryFigures } from '../protocol/figures.js';
+import { heartbeatFigures } from '../telemetry/heartbeat-figures.js';
+import { inventory, type BoardInventory, type InventorySource } from '../telemetry/inventory.js';
+import { TelemetrySampler } from '../telemetry/sampler.js';
+
+/**
+ * The hardware one board's software runs on. `skyminer agent` passes the real parts (firmware/cli/commands/agent.ts),
+ * the simulator emulated ones (firmware/sim/simulator.ts); nothing else differs between the two. A new device on
+ * the board goes here as one more part, with its driver and emulator in `drivers/<device>/`.
+ */
+export interface BoardHardware {
+  /** The board's `/` as its kernel shows it: /proc and /sys (and /etc for the inventory). */
+  root: FileRoot;
+  /** Runs smartctl, fsck, mount and umount. */
+  run: CommandRunner;
+  /** Free space of a mounted filesystem: the root's for the health check, the cache disk's for its report. */
+  statfs: StatFs;
+  /** Creates a mount point. */
+  ensureDir: (path: string) => Promise<void>;
+  /** What the inventory asks (systeminformation on a device). */
+  inventory: InventorySource;
+  /** The board's hardware watchdog; none where the board has none. */
+  watchdog?: Watchdog;
+  /** The box's network as the board sees it: where the manager listens, and the board's own socket. */
+  network: { manager: { host: string; port: number }; datagrams: () => Promise<Datagrams> };
+  /** Reboots the board. */
+  reboot: () => void;
+  /** 32-bit boards: per-driver network counters may wrap at 4 GiB. */
+  counters32?: boolean;
+}
+
+export interface BoardSoftwareOptions {
+  config: Config;
+  board: number;
+  /** This board's key (firmware/auth: enrolment on a device, derived from the box secret in the simulator). */
+  key: Buffer;
+  hardware: BoardHardware;
+  logger: Logger;
+}
+
+/** What runs on a board once it has booted: started and stopped with the board, a fresh one each boot. */
+export interface BoardSoftware {
+  readonly agent: Agent;
+  /** What the board is, once read (it is read once, in the background, at start). */
+  inventory(): BoardInventory | null;
+  start(): Promise<void>;
+  stop(): Promise<void>;
+  /** Freezes the agent as a wedged loop would (the simulator's faults). */
+  stall(): void;
+}
+
+/**
+ * One board's software: the agent with its health checks and watchdog, the telemetry sampler, the disk service
+ * (discovery, SMART, cache-disk care) and the inventory, all reading the board's own hardware. A figure added to
+ * the heartbeat is filled in `telemetry/heartbeat-figures.ts` from what is built here.
+ */
+export function composeBoard(options: BoardSoftwareOptions): BoardSoftware {
+  const { config, board, hardware: hw, logger } = options;
+  const sampler = new TelemetrySampler(hw.root, { periodMs: 1000, wrap32: hw.counters32 ?? false });
+  const disks = new DiskService({
+    board,
+    root: hw.root,
+    run: hw.run,
+    statfs: hw.statfs,
+    ensureDir: hw.ensureDir,
+    smartPeriodMs: config.agent.smart_period_s * 1000,
+    cache: { ...DEFAULT_CACHE_CONFIG, enabled: config.agent.cache_disk },
+    logger,
+    onAlert: (level, message) => logger[level === 'info' ? 'info' : 'warn'](`board ${board}: ${message}`),
+  });
+  let found: BoardInventory | null = null;
+  let figures: InventoryFigures | null = null;
+  let stopped = false;
+  const agent = new Agent({
+    board,
+    manager: hw.network.manager,
+    intervalMs: config.supervisor.heartbeat_interval_ms,
+    key: options.key,
+    checks: defaultChecks(hw.root, healthLimits(config.agent), hw.statfs),
+    telemetry: () => heartbeatFigures(sampler.latest(), disks.reports(), figures),
+    logger,
+    datagrams: hw.network.datagrams,
+    // On the manager the supervisor owns the watchdog: a device opens only once, and a hung supervisor must reset it.
+    watchdog:
+      board === 1 || !hw.watchdog
+        ? undefined
+        : { device: hw.watchdog, timeoutS: config.agent.watchdog_timeout_s, disarmOnStop: true },
+    reboot: hw.reboot,
+  });
+  return {
+    agent,
+    inventory: () => found,
+    start: async () => {
+      // The agent first: a board announces itself even while its disks and inventory are still being looked at.
+      await agent.start();
+      void sampler.start();
+      void disks.start();
+      void inventory(hw.root, hw.inventory).then((inv) => {
+        if (stopped) return;
+        found = inv;
+        const { fallbacks: _fallbacks, ...rest } = inv;
+        figures = rest;
+      });
+    },
+    stop: async () => {
+      stopped = true;
+      sampler.stop();
+      disks.stop();
+      await agent.stop();
+    },
+    stall: () => agent.stall(),
+  };
+}

@@ -1,0 +1,194 @@
+import type { I2cBus } from '../../drivers/i2c/bus.js';
+import type { Logger } from '../../drivers/logger.js';
+import { Ssd1306 } from '../../drivers/ssd1306/driver.js';
+import type { Watchdog } from '../../drivers/watchdog/watchdog.js';
+import type { Config } from '../config/schema.js';
+import { firmwareSources } from '../control/firmware-sources.js';
+import { ControlServer } from '../control/server.js';
+import type { AttachCommand } from '../control/sources.js';
+import { panelInput, rewardFigures } from '../panel/figures.js';
+import { Panel, panelSettings } from '../panel/panel.js';
+import type { Datagrams, Peer } from '../protocol/datagrams.js';
+import { rewardsServiceFromConfig } from '../rewards/from-config.js';
+import type { RewardsService, RewardsServiceOptions } from '../rewards/service.js';
+import type { EventSink } from '../supervisor/event-log.js';
+import { supervisorSettings } from '../supervisor/settings.js';
+import { Supervisor, type BoardLines } from '../supervisor/supervisor.js';
+import type { Uplink } from '../supervisor/network-silence.js';
+
+/**
+ * The hardware the manager's software runs on. `skyminer supervisor` passes the real parts
+ * (firmware/cli/commands/supervisor.ts), the simulator emulated ones (firmware/sim/simulator.ts); nothing else
+ * differs between the two. A new device on the manager goes here as one more part.
+ */
+export interface ManagerHardware {
+  /** Every worker board's power and reset lines; board 1 (the manager) has none. */
+  lines: Map<number, BoardLines>;
+  /** The manager's own watchdog, armed and petted by the supervisor: a stalled supervisor resets the manager. */
+  watchdog?: Watchdog;
+  /** The panel's I2C bus; a bus that cannot be opened leaves the manager running without its panel. */
+  openPanelBus?: () => Promise<I2cBus>;
+  /**
+   * The manager's uplink as last judged (telemetry/uplink.ts on a box, reading the kernel's tables): the panel
+   * shows it and the supervisor weighs it when many boards fall silent together. None: taken as up.
+   */
+  uplink?: () => Uplink;
+  /** The box's network: where heartbeats arrive, and where a board not heard from yet is probed. */
+  network: {
+    listen: { host: string; port: number };
+    datagrams?: () => Promise<Datagrams>;
+    boardAddress?: (board: number) => Peer | undefined;
+  };
+  /** The Skywire hypervisor and the Skycoin node the rewards are read from; none: no rewards. */
+  skywire?: Pick<RewardsServiceOptions, 'hypervisor' | 'skycoin'> &
+    Partial<Pick<RewardsServiceOptions, 'now' | 'summaryPollMs' | 'balancePollMs'>> & {
+      /** The ledger file; null keeps the history in memory. Default: from the config. */
+      ledger?: string | null;
+    };
+  /** How `attach <n>` opens a shell on board n. */
+  attach: (board: number) => AttachCommand;
+}
+
+export interface ManagerSoftwareOptions {
+  config: Config;
+  /** Every board's key (firmware/auth/keys.ts BoxKeys). */
+  keyFor: (board: number) => Buffer | undefined;
+  hardware: ManagerHardware;
+  logger: Logger;
+  events?: EventSink;
+  /** Where the supervisor keeps its state; none keeps nothing across restarts. */
+  stateFile?: string;
+  /** The zero of the events' `t` (ms), kept across a manager restart in the simulator. */
+  epochMs?: number;
+  /** The control socket the console and the CLI use; none: no socket. */
+  control?: { path: string; group?: string | null };
+}
+
+/** The manager's software, started and stopped as one: a manager reset restarts all of it. */
+export interface ManagerSoftware {
+  readonly supervisor: Supervisor;
+  /** None when the panel is disabled or its bus could not be opened (known once started). */
+  readonly panel: Panel | undefined;
+  readonly rewards: RewardsService | undefined;
+  readonly control: ControlServer | undefined;
+  start(): Promise<void>;
+  /** A clean stop: state saved, the watchdog disarmed. */
+  stop(): Promise<void>;
+  /** Everything stops at once, as when the manager loses power or resets: nothing is disarmed. */
+  halt(): Promise<void>;
+}
+
+/**
+ * The manager's software: the supervisor (board states, restarts, the manager's watchdog), the rewards service,
+ * the front panel and the control socket, from the config and the manager's hardware. A missing panel, Skywire
+ * source or control socket costs only that part: supervision always runs.
+ */
+export function composeManager(options: ManagerSoftwareOptions): ManagerSoftware {
+  const { config, hardware: hw, logger } = options;
+  const supervisor = new Supervisor({
+    ...supervisorSettings(config),
+    lines: hw.lines,
+    listen: hw.network.listen,
+    keyFor: options.keyFor,
+    ...(hw.network.boardAddress ? { boardAddress: hw.network.boardAddress } : {}),
+    ...(hw.network.datagrams ? { datagrams: hw.network.datagrams } : {}),
+    ...(hw.uplink ? { uplink: hw.uplink } : {}),
+    ...(hw.watchdog
+      ? { watchdog: { device: hw.watchdog, timeoutS: config.supervisor.watchdog_timeout_s } }
+      : {}),
+    ...(options.stateFile ? { stateFile: options.stateFile } : {}),
+    ...(options.epochMs !== undefined ? { epochMs: options.epochMs } : {}),
+    logger,
+    ...(options.events ? { events: options.events } : {}),
+  });
+  // Rewards figures from the hypervisor and a Skycoin node; either being away only marks the figures stale.
+  const rewards =
+    config.rewards.enabled && hw.skywire
+      ? rewardsServiceFromConfig(config, { ...hw.skywire, logger })
+      : undefined;
+  let panel: Panel | undefined;
+  let control: ControlServer | undefined;
+
+  const openPanel = async (): Promise<Panel | undefined> => {
+    if (!config.panel.enabled || !hw.openPanelBus) return undefined;
+    let bus: I2cBus;
+    try {
+      bus = await hw.openPanelBus();
+    } catch (err) {
+      logger.warn(
+        `panel: /dev/i2c-${config.panel.i2c_bus} unavailable (${(err as Error).message}); running without it`,
+      );
+      return undefined;
+    }
+    const settings = panelSettings(config.panel);
+    const threshold = config.rewards.uptime_threshold_pct;
+    return new Panel(
+      new Ssd1306(bus, { ...settings.driver, logger }),
+      () => {
+        const view = rewards?.view();
+        return panelInput(
+          supervisor.view(),
+          view && rewardFigures(view, threshold),
+          hw.uplink?.().state ?? 'up',
+        );
+      },
+      settings.panel,
+    );
+  };
+
+  const openControl = async (): Promise<ControlServer | undefined> => {
+    if (!options.control) return undefined;
+    const { path, group } = options.control;
+    const server = new ControlServer(
+      supervisor,
+      {
+        ...firmwareSources({ view: () => supervisor.view(), panel, rewards: () => rewards }),
+        config: { show: () => config },
+        attach: hw.attach,
+      },
+      { path, logger, ...(group !== undefined ? { group } : {}) },
+    );
+    try {
+      await server.listen();
+      return server;
+    } catch (err) {
+      logger.error(
+        `control socket ${path}: ${(err as Error).message}; the console cannot reach this supervisor`,
+      );
+      return undefined;
+    }
+  };
+
+  // The panel first: what it shows last is what the box was when it stopped, not a figure from the way down.
+  const quiet = async (): Promise<void> => {
+    await panel?.stop();
+    await control?.close();
+    await rewards?.stop();
+  };
+
+  return {
+    supervisor,
+    get panel() {
+      return panel;
+    },
+    rewards,
+    get control() {
+      return control;
+    },
+    start: async () => {
+      await supervisor.start();
+      await rewards?.start();
+      panel = await openPanel();
+      panel?.start();
+      control = await openControl();
+    },
+    stop: async () => {
+      await quiet();
+      await supervisor.stop();
+    },
+    halt: async () => {
+      await supervisor.halt();
+      await quiet();
+    },
+  };
+}
