@@ -6,6 +6,7 @@ import { BoxKeys, deriveBoardKey } from '../../../firmware/auth/keys.js';
 import { encodeMessage, type Heartbeat } from '../../../firmware/protocol/messages.js';
 import { DEFAULT_POLICY } from '../../../firmware/supervisor/board-state.js';
 import { Supervisor, type BoardLines } from '../../../firmware/supervisor/supervisor.js';
+import { heartbeatFigures } from '../../../firmware/telemetry/heartbeat-figures.js';
 import { FakeDatagrams } from '../../lib/fake-datagrams.js';
 
 const secret = Buffer.alloc(32, 0x33);
@@ -67,6 +68,30 @@ describe('supervisor under hostile datagrams', () => {
     const { sup, net } = await started();
     net.deliver(sealed(heartbeat(0)));
     expect(sup.state(3)!.status).toBe('up');
+    expect(sup.rejected).toBe(0);
+    await sup.stop();
+  });
+
+  it('takes a heartbeat whose figures do not parse as a sign of life, dropping and counting only the figures', async () => {
+    const { sup, net } = await started();
+    const good = heartbeatFigures(undefined, [], null);
+    const raw = (seq: number, telemetry: unknown): Buffer =>
+      seal(deriveBoardKey(secret, 3), 3, Buffer.from(JSON.stringify({ ...heartbeat(seq), telemetry })));
+    net.deliver(raw(0, { ...good, cpu_pct: 12.5 }));
+    expect(sup.state(3)!.telemetry?.cpu_pct).toBe(12.5);
+    for (const [seq, bad] of [
+      [1, { ...good, cpu_pct: 'high' }],
+      [2, { ...good, disks: [{ disk: 'sda', verdict: 'melting' }] }],
+      [3, 'not an object'],
+      [4, { ...good, disks: Array(9).fill(null) }],
+    ] as const) {
+      net.deliver(raw(seq, bad));
+      expect(sup.state(3)!.status).toBe('up');
+      expect(sup.state(3)!.telemetry).toBeUndefined();
+    }
+    expect(sup.view().boards[2]!.uptimeS).toBe(4);
+    expect(sup.figuresDropped).toBe(4);
+    expect(sup.lastFiguresError).toBe('board 3: telemetry.disks: Too big: expected array to have <=4 items');
     expect(sup.rejected).toBe(0);
     await sup.stop();
   });
