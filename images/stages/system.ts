@@ -214,6 +214,9 @@ export async function stageSystem(tree: StagingTree, o: SystemOptions): Promise<
     if (!tree.get(dirname(path))) tree.dir(dirname(path), { mode: 0o700 });
     tree.file(path, `${o.boxSecret}\n`, { mode: 0o600 });
   }
+  // Where `skyminer update` finds U-Boot's environment (fw_setenv's format): sunxi U-Boot keeps it in uboot.env
+  // on the boot partition (CONFIG_ENV_IS_IN_FAT, 128 KiB, one copy). Machines without U-Boot in the image get none.
+  if (p.bootloader.kind === 'sunxi') tree.file('/etc/fw_env.config', '/boot/uboot.env 0x0 0x20000\n');
   tree.file('/etc/modules', `# The board's watchdog driver.\n${p.watchdog.module ?? ''}\n`);
   tree.file(
     '/etc/inittab',

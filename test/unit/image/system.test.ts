@@ -65,6 +65,24 @@ describe('baked system files', () => {
     expect(without.get('/var/lib/skyminer/box.secret')).toBeUndefined();
   });
 
+  it('tells skyminer update where U-Boot keeps its environment on a sunxi board, and names none without U-Boot', async () => {
+    const stage = async (name: string) => {
+      const tree = new StagingTree();
+      const profile = await loadProfile(name);
+      await stageSystem(tree, {
+        profile,
+        init: 'busybox',
+        firmwareVersion: '1.2.3',
+        sshKeys: [],
+        hasConsole: true,
+        overlayDir: 'images/overlay',
+      });
+      return tree.get('/etc/fw_env.config');
+    };
+    expect(await stage('pine64-sopine')).toMatchObject({ data: '/boot/uboot.env 0x0 0x20000\n' });
+    expect(await stage('qemu-virt-arm64')).toBeUndefined();
+  });
+
   it('takes a box secret of 64 hex digits and names the file of anything else', () => {
     expect(checkBoxSecret(`${SECRET.toUpperCase()}\n`, 'box.secret')).toBe(SECRET);
     expect(() => checkBoxSecret('hunter2', '/tmp/box.secret')).toThrow(
