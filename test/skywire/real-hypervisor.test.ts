@@ -12,6 +12,8 @@ import { HypervisorClient } from '../../firmware/skywire/hypervisor-client.js';
 import { skycoinAddressOf } from '../../firmware/skywire/skycoin-address.js';
 import { SourceError } from '../../firmware/skywire/source-error.js';
 import type { VisorFigures } from '../../firmware/skywire/visor-summary.js';
+import { DEFAULT_VISOR_POLICY } from '../../firmware/skywire/visor-policy.js';
+import { VisorService } from '../../firmware/skywire/visor-service.js';
 import { SkywireLab } from './lab.js';
 
 const PASSWORD = 'Skyminer-lab1';
@@ -166,6 +168,55 @@ describe('a real Skywire hypervisor', () => {
     const visors = await client.visorsSummary();
     expect(visors.length).toBeGreaterThanOrEqual(1);
     expect(client.logins).toBe(logins + 1);
+  });
+});
+
+describe('the visor service with a real visor', () => {
+  it('brings a killed visor back, after its old process has gone, without touching the board', async () => {
+    await lab.stopVisor(3);
+    const b3 = lab.board(3);
+    const service = new VisorService({
+      spawn: () => lab.startVisor(3),
+      // The visor's RPC port inside board 3's namespace.
+      probe: () =>
+        lab.waitTcp(b3.ns, '127.0.0.1', 3435, 'visor RPC', 0).then(
+          () => true,
+          () => false,
+        ),
+      policy: { ...DEFAULT_VISOR_POLICY, backoffMs: 1_000 },
+      probeEveryMs: 500,
+    });
+    service.start();
+    try {
+      await until(
+        'board 3 listed',
+        () => client.visorsSummary(),
+        (v) => v.some((x) => x.localIp === b3.ip),
+      );
+      await until(
+        'the service to see it running',
+        async () => service.report(),
+        (r) => r.status === 'running',
+      );
+      const pid = service.report().pid!;
+      process.kill(pid, 'SIGKILL');
+      await until(
+        'a restart',
+        async () => service.report(),
+        (r) => r.restarts === 1 && r.status === 'running',
+      );
+      expect(service.report()).toMatchObject({ lastExit: 'signal SIGKILL', sick: false });
+      expect(service.report().pid).not.toBe(pid);
+      await until(
+        'board 3 listed again',
+        () => client.visorsSummary(),
+        (v) => v.some((x) => x.localIp === b3.ip),
+      );
+    } finally {
+      await service.stop();
+    }
+    expect(service.report().status).toBe('stopped');
+    lab.startVisor(3);
   });
 });
 
