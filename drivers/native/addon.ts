@@ -15,6 +15,8 @@ export interface NativeIoctl {
   gpioSetValue(lineFd: number, value: 0 | 1): void;
   /** An ioctl whose argument is a pointer to one int; returns the int after the call. */
   ioctlInt(fd: number, request: number, value: number): number;
+  /** The credentials the kernel recorded for the peer of a connected unix socket. */
+  peerCredentials(fd: number): { pid: number; uid: number; gid: number };
 }
 
 /** Where node-gyp leaves the addon, from this file's place in both the source tree and dist/. */

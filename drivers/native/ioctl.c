@@ -1,6 +1,7 @@
-// The few Linux ioctls Node cannot make: GPIO character-device line requests (uAPI v2) and the watchdog's
-// integer ioctls. Plain N-API (C), so one build loads in every Node of the same ABI. Errors are thrown as
+// The few Linux ioctls Node cannot make: GPIO character-device line requests (uAPI v2), the watchdog's
+// integer ioctls, and a unix socket peer's credentials (SO_PEERCRED). Plain N-API (C), so one build loads in every Node of the same ABI. Errors are thrown as
 // Error objects whose `code` is the errno name (EBUSY, ENOENT, ...), like Node's own fs errors.
+#define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/gpio.h>
@@ -8,6 +9,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 static const char *errno_code(int err) {
@@ -192,6 +194,23 @@ static napi_value ioctl_int(napi_env env, napi_callback_info info) {
   return make_int(env, v);
 }
 
+// peerCredentials(fd) -> { pid, uid, gid } of the process at the other end of a unix socket, as the kernel
+// recorded it at connect(): what a client says of itself is never needed.
+static napi_value peer_credentials(napi_env env, napi_callback_info info) {
+  ARGS(1);
+  int32_t fd;
+  if (!arg_int(env, argv[0], &fd)) return NULL;
+  struct ucred cred;
+  socklen_t len = sizeof cred;
+  if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) < 0) return throw_errno(env, "SO_PEERCRED");
+  napi_value obj;
+  napi_create_object(env, &obj);
+  napi_set_named_property(env, obj, "pid", make_int(env, (int32_t)cred.pid));
+  napi_set_named_property(env, obj, "uid", make_int(env, (int32_t)cred.uid));
+  napi_set_named_property(env, obj, "gid", make_int(env, (int32_t)cred.gid));
+  return obj;
+}
+
 static napi_value init(napi_env env, napi_value exports) {
   napi_property_descriptor props[] = {
       {"gpioChipInfo", NULL, gpio_chip_info, NULL, NULL, NULL, napi_default, NULL},
@@ -201,6 +220,7 @@ static napi_value init(napi_env env, napi_value exports) {
       {"gpioSetOutput", NULL, gpio_set_output, NULL, NULL, NULL, napi_default, NULL},
       {"gpioSetValue", NULL, gpio_set_value, NULL, NULL, NULL, napi_default, NULL},
       {"ioctlInt", NULL, ioctl_int, NULL, NULL, NULL, napi_default, NULL},
+      {"peerCredentials", NULL, peer_credentials, NULL, NULL, NULL, napi_default, NULL},
   };
   napi_define_properties(env, exports, sizeof props / sizeof props[0], props);
   return exports;

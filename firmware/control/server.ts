@@ -2,6 +2,7 @@ import { lstat, mkdir, unlink } from 'node:fs/promises';
 import { createConnection, createServer, type Server, type Socket } from 'node:net';
 import { dirname } from 'node:path';
 import { silentLogger, type Logger } from '../../drivers/logger.js';
+import { loadNativeIoctl } from '../../drivers/native/addon.js';
 import type { SupervisorEvent } from '../supervisor/event-log.js';
 import type { SupervisorOperator } from '../supervisor/operator.js';
 import {
@@ -261,7 +262,10 @@ export class ControlServer {
       if (idle) idle.socket.destroy();
       else return this.turnAway(socket);
     }
-    const connection = new Connection(socket, this.limits, (request, send) => this.dispatch(request, send));
+    const peer = peerOf(socket);
+    const connection = new Connection(socket, this.limits, (request, send) =>
+      this.dispatch(request, send, peer),
+    );
     this.connections.add(connection);
     socket.on('close', () => this.connections.delete(connection));
   }
@@ -276,11 +280,13 @@ export class ControlServer {
   }
 
   /** Performs one request; resolves once its answer is sent (a follow once it is subscribed). */
-  private dispatch(request: ControlRequest, send: Send): Promise<void> | (() => void) {
+  private dispatch(request: ControlRequest, send: Send, peer: string): Promise<void> | (() => void) {
     if (request.method === 'follow') {
       if (request.board !== undefined) this.checkBoard(request.board);
       return this.follow(request.id, request.board, send);
     }
+    // Who asked is what the kernel says of the peer; the client's own words only follow, in brackets.
+    if (request.method === 'operate') request.by = `${peer} (${request.by})`;
     return this.handle(request).then(
       (result) => void send({ id: request.id, ok: true, result }),
       (err: unknown) => {
@@ -374,6 +380,18 @@ export class ControlServer {
       throw new RequestError('not-available', `${what} is not available on this box`);
     }
     return source as NonNullable<T>;
+  }
+}
+
+/** The peer's uid and pid as the kernel recorded them at connect (SO_PEERCRED), or `peer=unknown`. */
+function peerOf(socket: Socket): string {
+  try {
+    const fd = (socket as unknown as { _handle?: { fd?: number } })._handle?.fd;
+    if (fd === undefined || fd < 0) return 'peer=unknown';
+    const cred = loadNativeIoctl().peerCredentials(fd);
+    return `uid=${cred.uid} pid=${cred.pid}`;
+  } catch {
+    return 'peer=unknown';
   }
 }
 

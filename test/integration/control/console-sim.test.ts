@@ -19,7 +19,7 @@ afterEach(async () => {
 });
 
 describe('the console on a simulated box', () => {
-  it('resets emulated board 3 through its reset line on `board 3 reset`, and the log names the console', async () => {
+  it('resets emulated board 3 through its reset line on `board 3 reset`, and the log names the peer and the console', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'console-sim-'));
     const events: SupervisorEvent[] = [];
     const config = defaultConfig({
@@ -77,7 +77,13 @@ describe('the console on a simulated box', () => {
     expect(levels).toEqual([1, 0, 1]); // released at attach, asserted (low), released
     await waitFor('board 3 to boot again', () => sim.boards[2]!.boots === 2);
     expect(events).toContainEqual(
-      expect.objectContaining({ board: 3, event: 'operator', operation: 'reset', by: 'console:ttyS0' }),
+      expect.objectContaining({
+        board: 3,
+        event: 'operator',
+        operation: 'reset',
+        // The kernel's word for who is at the other end of the socket first, the console's own after it.
+        by: `uid=${process.getuid!()} pid=${process.pid} (console:ttyS0)`,
+      }),
     );
     expect(sim.boards.map((b) => b.boots)).toEqual([1, 1, 2, 1]); // no other board was touched
   });

@@ -240,7 +240,7 @@ describe('control socket: a client cannot use it up', () => {
 });
 
 describe('control socket', () => {
-  it('serves the view, events and operations, passing on who asked', async () => {
+  it('serves the view, events and operations, naming who asked by the peer credentials', async () => {
     const { client, operator } = await serve();
     expect((await client.request<BoxView>({ method: 'view' })).boards).toHaveLength(4);
     expect(await client.request({ method: 'events', board: 3 })).toEqual([{ t: 0.2, board: 3, event: 'up' }]);
@@ -250,7 +250,10 @@ describe('control socket', () => {
       ok: true,
       message: 'board 3 reset',
     });
-    expect(operator.asked).toEqual([{ board: 3, operation: 'reset', by: 'console:ttyS0' }]);
+    // Who asked is what the kernel says of the peer (this process here), the client's claim after it.
+    expect(operator.asked).toEqual([
+      { board: 3, operation: 'reset', by: `uid=${process.getuid!()} pid=${process.pid} (console:ttyS0)` },
+    ]);
     expect(await client.request({ method: 'hello' })).toEqual({
       product: 'skyminer',
       protocol: 1,
