@@ -83,11 +83,14 @@ describe('skyminer CLI against a running simulator', () => {
         board: 3,
         event: 'operator',
         operation: 'reset',
-        by: `cli:uid=${process.getuid!()}`,
+        // The CLI process as the kernel knows it, then what the CLI says of itself.
+        by: expect.stringMatching(
+          new RegExp(`^uid=${process.getuid!()} pid=\\d+ \\(cli:uid=${process.getuid!()}\\)$`),
+        ),
       }),
     );
     const text = await cli('events', '--board=3');
-    expect(text.stdout).toMatch(/board 3 {3}operator {2}operation=reset by=cli:uid=\d+/);
+    expect(text.stdout).toMatch(/board 3 {3}operator {2}operation=reset by=uid=\d+ pid=\d+ \(cli:uid=\d+\)/);
   });
 
   it('answers bad input with one line and the usage exit code', async () => {
