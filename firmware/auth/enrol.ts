@@ -1,6 +1,6 @@
 import { mkdir, readFile, rm } from 'node:fs/promises';
 import { dirname } from 'node:path';
-import { writeFileAtomic } from '../supervisor/atomic-file.js';
+import { writeFileAtomic } from '../lib/files.js';
 import { deriveAttachKey, withAttachKey } from './attach-key.js';
 import { deriveBoardKey, formatKey, KeyError, parseKey } from './keys.js';
 

@@ -1,7 +1,7 @@
 import { randomBytes, scrypt, timingSafeEqual, type ScryptOptions } from 'node:crypto';
 import { mkdir, readFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
-import { writeFileAtomic } from './atomic-write.js';
+import { writeFileAtomic } from '../lib/files.js';
 
 /** The console password file in the state dir: one line, a scrypt hash, or `!` for "no login on this box". */
 export const PASSWORD_FILE = 'console-password';

@@ -11,7 +11,7 @@ import type { AttachCommand, DiskJson, RewardsJson } from '../control/sources.js
 import type { SupervisorEvent } from '../supervisor/event-log.js';
 import type { OperationResult } from '../supervisor/operator.js';
 import type { BoxView } from '../supervisor/view.js';
-import { writeFileAtomic } from './atomic-write.js';
+import { writeFileAtomic } from '../lib/files.js';
 import { EXIT, helpText, needsConfirmation, type Command } from './commands.js';
 import {
   boardDetail,

@@ -1,5 +1,6 @@
-import { mkdir, open, readFile, rename } from 'node:fs/promises';
-import { basename, dirname, join } from 'node:path';
+import { mkdir } from 'node:fs/promises';
+import { basename, dirname } from 'node:path';
+import { loadJsonFile, writeFileAtomic } from '../lib/files.js';
 import { emptyLedger, ledgerSchema, type LedgerData } from './ledger.js';
 
 export interface LoadedLedger {
@@ -22,28 +23,22 @@ export class LedgerStore {
   ) {}
 
   async load(): Promise<LoadedLedger> {
-    let text: string;
-    try {
-      text = await readFile(this.path, 'utf8');
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return { data: emptyLedger() };
-      throw err;
+    const loaded = await loadJsonFile(this.path, ledgerSchema, this.now());
+    switch (loaded.status) {
+      case 'ok':
+        return { data: loaded.data };
+      case 'missing':
+        return { data: emptyLedger() };
+      case 'unreadable':
+        throw new Error(`rewards ledger ${this.path}: cannot read (${loaded.error})`);
+      case 'corrupt':
+        return {
+          data: emptyLedger(),
+          alert: loaded.aside
+            ? `rewards ledger ${this.path} unreadable (${loaded.problem}); kept as ${basename(loaded.aside)}, started a fresh one`
+            : `rewards ledger ${this.path} unreadable (${loaded.problem}); could not set it aside (${loaded.error}), started a fresh one`,
+        };
     }
-    let problem: string;
-    try {
-      const r = ledgerSchema.safeParse(JSON.parse(text));
-      if (r.success) return { data: r.data };
-      const issue = r.error.issues[0]!;
-      problem = `${issue.path.map(String).join('.') || '(top level)'}: ${issue.message}`;
-    } catch {
-      problem = text.length === 0 ? 'empty file' : 'not JSON';
-    }
-    const aside = `${this.path}.corrupt-${new Date(this.now()).toISOString().replace(/[:.]/g, '-')}`;
-    await rename(this.path, aside);
-    return {
-      data: emptyLedger(),
-      alert: `rewards ledger ${this.path} unreadable (${problem}); kept as ${basename(aside)}, started a fresh one`,
-    };
   }
 
   /** Saves atomically; saves are queued so two never race on the temporary file. */
@@ -54,22 +49,7 @@ export class LedgerStore {
   }
 
   private async write(data: LedgerData): Promise<void> {
-    const dir = dirname(this.path);
-    await mkdir(dir, { recursive: true });
-    const tmp = join(dir, `.${basename(this.path)}.${process.pid}.tmp`);
-    const file = await open(tmp, 'w', 0o644);
-    try {
-      await file.writeFile(JSON.stringify(data) + '\n');
-      await file.sync();
-    } finally {
-      await file.close();
-    }
-    await rename(tmp, this.path);
-    const folder = await open(dir, 'r');
-    try {
-      await folder.sync();
-    } finally {
-      await folder.close();
-    }
+    await mkdir(dirname(this.path), { recursive: true });
+    await writeFileAtomic(this.path, JSON.stringify(data) + '\n');
   }
 }

@@ -6,7 +6,7 @@ import { execFile } from 'node:child_process';
 import { mkdir, readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { writeFileAtomic } from '../console/atomic-write.js';
+import { writeFileAtomic } from '../lib/files.js';
 
 /** Where the image keeps Skywire, and the paths `config gen -p` writes into a config. */
 export const SKYWIRE_PACKAGE_DIR = '/opt/skywire';

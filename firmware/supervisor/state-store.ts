@@ -1,6 +1,5 @@
-import { readFile, rename } from 'node:fs/promises';
 import { z } from 'zod';
-import { writeFileAtomic } from './atomic-file.js';
+import { loadJsonFile, writeFileAtomic } from '../lib/files.js';
 import type { BoardState } from './board-state.js';
 
 /**
@@ -62,31 +61,22 @@ export interface LoadResult {
  * renamed to `<path>.corrupt-<time>` for inspection and the caller starts fresh from the hardware.
  */
 export async function loadState(path: string, now = Date.now()): Promise<LoadResult> {
-  let text: string;
-  try {
-    text = await readFile(path, 'utf8');
-  } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
+  const loaded = await loadJsonFile(path, savedState, now);
+  switch (loaded.status) {
+    case 'ok':
+      return { state: loaded.data };
     // A first start is not worth a line in the log.
-    if (code === 'ENOENT') return {};
-    return { note: `${path}: cannot read (${code ?? String(err)}); starting from what the hardware shows` };
+    case 'missing':
+      return {};
+    case 'unreadable':
+      return { note: `${path}: cannot read (${loaded.error}); starting from what the hardware shows` };
+    case 'corrupt':
+      return loaded.aside
+        ? {
+            note: `${path}: ${loaded.problem}; kept as ${loaded.aside}; starting from what the hardware shows`,
+          }
+        : { note: `${path}: ${loaded.problem}; could not set it aside (${loaded.error}); starting fresh` };
   }
-  let problem: string;
-  try {
-    const parsed = savedState.safeParse(JSON.parse(text));
-    if (parsed.success) return { state: parsed.data };
-    const issue = parsed.error.issues[0]!;
-    problem = `${issue.path.join('.') || '(top level)'}: ${issue.message}`;
-  } catch {
-    problem = text.length === 0 ? 'empty' : 'not JSON (truncated?)';
-  }
-  const aside = `${path}.corrupt-${new Date(now).toISOString().replace(/[:.]/g, '-')}`;
-  try {
-    await rename(path, aside);
-  } catch (err) {
-    return { note: `${path}: ${problem}; could not set it aside (${String(err)}); starting fresh` };
-  }
-  return { note: `${path}: ${problem}; kept as ${aside}; starting from what the hardware shows` };
 }
 
 export async function saveState(path: string, state: SavedState): Promise<void> {

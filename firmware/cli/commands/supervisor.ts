@@ -10,7 +10,7 @@ import { DevWatchdog } from '../../../drivers/watchdog/dev-watchdog.js';
 import { deriveAttachKey } from '../../auth/attach-key.js';
 import { loadBoxSecret } from '../../auth/enrol.js';
 import { BoxKeys } from '../../auth/keys.js';
-import { writeFileAtomic } from '../../supervisor/atomic-file.js';
+import { writeFileAtomic } from '../../lib/files.js';
 import { JsonLinesEventLog } from '../../supervisor/event-log.js';
 import type { BoardLines } from '../../supervisor/supervisor.js';
 import { composeManager } from '../../compose/manager.js';
