@@ -1,6 +1,6 @@
 // `skyminer-image build`: one profile to a card image, its compressed copy, SHA256SUMS and a manifest.
 import { createHash } from 'node:crypto';
-import { copyFile, mkdir, mkdtemp, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { keyId, loadSigningKey, publicKeyPem, UPDATE_KEYS_DIR } from '../firmware/update/keys.js';
@@ -9,12 +9,20 @@ import { extlinuxConf, kernelCmdline } from './layout/boot-config.js';
 import { inputDigest } from './layout/identity.js';
 import { assembleImage, signatureOf } from './layout/image.js';
 import { filterFile, run } from './layout/tools.js';
-import { loadProfile } from './profile/load.js';
+import { loadProfile, ProfileError } from './profile/load.js';
 import type { Profile } from './profile/schema.js';
 import { DEFAULT_ALPINE_REPOSITORIES, rootfsSource } from './rootfs/alpine.js';
 import { DebianPartsSource } from './rootfs/debian-parts.js';
 import { buildInitramfs } from './rootfs/initramfs.js';
-import { indexModules, modulesDep, readModule, resolveModules } from './rootfs/modules.js';
+import { bootableKernel } from './rootfs/kernel-image.js';
+import {
+  loadModuleTree,
+  missingRootModules,
+  moduleClosure,
+  modulesDep,
+  readModule,
+} from './rootfs/modules.js';
+import { ROOT_FEATURES } from './layout/ext4.js';
 import type { PackageRecord } from './rootfs/source.js';
 import { StagingTree } from './rootfs/staging.js';
 import { bootScriptText, scriptImage } from './stages/boot-script.js';
@@ -124,6 +132,7 @@ export async function buildImage(o: BuildOptions): Promise<BuildResult> {
   const log = (m: string) =>
     (o.log ?? (() => undefined))(`[${((performance.now() - t0) / 1000).toFixed(1)}s] ${m}`);
   const profile = await loadProfile(o.profile);
+  if (profile.unbuildable) throw new ProfileError(`${profile.name}: ${profile.unbuildable}`);
   const passwordHash = o.passwordHash === undefined ? undefined : checkPasswordHash(o.passwordHash);
   const sshKeys = (o.sshKeys ?? []).map(checkSshKey);
   const consolePasswordHash =
@@ -213,9 +222,12 @@ export async function buildImage(o: BuildOptions): Promise<BuildResult> {
 
   log(`kernel ${base.kernel.version}: modules and initramfs`);
   const k = base.kernel;
-  const index = await indexModules(k.modulesDir);
+  const modules = await loadModuleTree(k.modulesDir, k.version);
   // Resolved in either case, so that a module the profile names but the kernel lacks stops the build.
-  const rootMods = await resolveModules(k.modulesDir, index, profile.kernel.root_modules, k.version);
+  const rootMods = await moduleClosure(modules, [
+    ...profile.kernel.root_modules,
+    ...profile.kernel.boot_modules,
+  ]);
   if (!k.modulesInRoot) {
     // Only the modules the profile names, with a modules.dep of their own (the package has none).
     for (const m of rootMods) {
@@ -224,7 +236,9 @@ export async function buildImage(o: BuildOptions): Promise<BuildResult> {
     }
     tree.file(`/lib/modules/${k.version}/modules.dep`, modulesDep(rootMods));
   }
-  const initMods = await resolveModules(k.modulesDir, index, profile.kernel.initramfs_modules, k.version);
+  const initMods = await moduleClosure(modules, profile.kernel.initramfs_modules);
+  const unmountable = await missingRootModules(modules, initMods, ROOT_FEATURES);
+  if (unmountable) throw new Error(`${profile.name}: ${unmountable}`);
   const initramfs = buildInitramfs(
     await readFile(base.busybox),
     await Promise.all(initMods.map((m) => readModule(k.modulesDir, m.path))),
@@ -235,7 +249,15 @@ export async function buildImage(o: BuildOptions): Promise<BuildResult> {
   const bootDir = join(scratch, 'boot');
   await mkdir(bootDir, { recursive: true });
   await writeFile(join(bootDir, 'initramfs'), initramfs);
-  await copyFile(k.image, join(bootDir, 'vmlinuz'));
+  // U-Boot boots the raw arm64 Image (booti) or a zImage (bootz); Alpine's aarch64 kernel is an EFI zboot image.
+  const kernel = bootableKernel(
+    await readFile(k.image),
+    profile.arch,
+    profile.bootloader.kind === 'none' ? 'qemu' : 'u-boot',
+    `${profile.name}: kernel ${profile.kernel.image}`,
+  );
+  log(`kernel for the boot partition: ${kernel.format}`);
+  await writeFile(join(bootDir, 'vmlinuz'), kernel.data);
 
   log('digest of every input');
   const profileText = await readFile(join(o.repo, 'images', 'boards', `${profile.name}.toml`), 'utf8').catch(
@@ -244,7 +266,7 @@ export async function buildImage(o: BuildOptions): Promise<BuildResult> {
   const digest = inputDigest([
     profileText,
     await treeDigest(tree),
-    await sha256File(k.image),
+    createHash('sha256').update(kernel.data).digest('hex'),
     createHash('sha256').update(initramfs).digest('hex'),
     bootloader
       ? bootloader.parts

@@ -19,6 +19,29 @@ export interface BootOptions {
   memoryMib?: number;
   /** Keep the image unchanged (QEMU's -snapshot): the default, so one image serves several boots. */
   snapshot?: boolean;
+  /**
+   * The board's Ethernet (eth0, virtio-net): 'none' (the default) has no NIC; 'isolated' has a NIC on a QEMU hub
+   * with nothing else on it (no DHCP server, nothing beyond the machine); { netdev } attaches the NIC to the given
+   * -netdev spec (its id must be `box`), e.g. a socket shared by the boards of one box.
+   */
+  network?: 'none' | 'isolated' | { netdev: string };
+  /** The NIC's MAC address (QEMU gives every machine the same one otherwise). */
+  mac?: string;
+}
+
+/** QEMU arguments for the board's Ethernet: a virtio NIC (no option ROM: -M virt has no firmware to use it). */
+export function networkArgs(network: BootOptions['network'], mac?: string): string[] {
+  if (network === undefined || network === 'none') return ['-nic', 'none'];
+  const netdev = network === 'isolated' ? 'hubport,id=box,hubid=0' : network.netdev;
+  if (!/(^|,)id=box(,|$)/.test(netdev)) throw new Error(`network netdev "${netdev}" must have id=box`);
+  return [
+    '-nic',
+    'none',
+    '-netdev',
+    netdev,
+    '-device',
+    `virtio-net-pci,netdev=box,romfile=${mac ? `,mac=${mac}` : ''}`,
+  ];
 }
 
 export interface Exit {
@@ -89,8 +112,7 @@ export class QemuSession {
       'none',
       '-serial',
       'stdio',
-      '-nic',
-      'none',
+      ...networkArgs(o.network, o.mac),
       '-device',
       'i6300esb',
       '-action',

@@ -11,6 +11,21 @@ import { run } from './tools.js';
  */
 export const EXT4_FEATURES = '^metadata_csum_seed,^orphan_file,^large_dir,^huge_file';
 
+/** The features the root is made with (the initramfs must load what mounting them needs: rootfs/modules.ts). */
+export const ROOT_FEATURES: readonly string[] = [
+  'has_journal',
+  'extent',
+  'flex_bg',
+  'metadata_csum',
+  '64bit',
+  'dir_index',
+  'filetype',
+  'sparse_super',
+  'large_file',
+  'dir_nlink',
+  'extra_isize',
+];
+
 export interface OwnedEntry {
   /** Absolute path inside the filesystem. */
   path: string;
@@ -91,7 +106,7 @@ export async function makeExt4(o: Ext4Options): Promise<void> {
       '-t',
       'ext4',
       '-O',
-      `has_journal,extent,flex_bg,metadata_csum,64bit,dir_index,filetype,sparse_super,large_file,dir_nlink,extra_isize,${EXT4_FEATURES}`,
+      `${ROOT_FEATURES.join(',')},${EXT4_FEATURES}`,
       '-b',
       '4096',
       '-I',

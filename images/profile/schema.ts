@@ -34,6 +34,11 @@ export const profileSchema = z.strictObject({
   name,
   description: z.string().min(1),
   arch: z.enum(['aarch64', 'armv7']),
+  /**
+   * Why no image of this profile would boot, when that is known: the build stops at once with this line instead of
+   * making an image that cannot come up on the board.
+   */
+  unbuildable: z.string().min(1).optional(),
   /** debian-parts: the emulator profiles, from reachable Debian packages; alpine: the real boards. */
   rootfs: z.enum(['debian-parts', 'alpine']),
   kernel: z.strictObject({
@@ -47,6 +52,11 @@ export const profileSchema = z.strictObject({
     initramfs_modules: z.array(z.string().min(1)).default([]),
     /** Further modules copied into the root for the services (the watchdog driver, ...). */
     root_modules: z.array(z.string().min(1)).default([]),
+    /**
+     * Modules /etc/modules loads at boot, after the watchdog driver: drivers no device alias loads (i2c_dev, or
+     * every driver on the emulator profiles, which have no hwdrivers). They go into the root as root_modules do.
+     */
+    boot_modules: z.array(z.string().min(1)).default([]),
     cmdline: z.string().default(''),
   }),
   bootloader,

@@ -36,7 +36,11 @@ export const ALPINE_PACKAGES = [
   'nodejs',
   'e2fsprogs-extra',
   'sfdisk',
+  // partx gives the kernel the grown root partition's size while it is mounted (its own package since 3.20).
+  'partx',
   'util-linux-misc',
+  // ifup for OpenRC's networking (which reads /etc/network/interfaces); udhcpc is busybox's.
+  'ifupdown-ng',
   'dropbear',
   // OpenSSH's client for the manager's `attach`: it reads the OpenSSH-format key the supervisor writes.
   'openssh-client-default',

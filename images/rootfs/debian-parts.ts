@@ -15,6 +15,7 @@ export const SBIN_APPLETS = [
   'getty',
   'halt',
   'ifconfig',
+  'udhcpc',
   'init',
   'insmod',
   'klogd',

@@ -110,16 +110,46 @@ export function imageRelease(o: SystemOptions): string {
   ].join('\n');
 }
 
+/** The wired interface every board and emulator profile brings up. */
+export const NETWORK_INTERFACE = 'eth0';
+
+/**
+ * /etc/network/interfaces: read by OpenRC's `networking` (through ifup) on the Alpine boards and by the emulator
+ * profiles' own `networking`. The link takes a DHCP lease when the network has a server and otherwise the box's
+ * address for this board (network-up, dhcp-event), so the box works behind any router and with none.
+ */
+export function networkInterfaces(): string {
+  const i = NETWORK_INTERFACE;
+  return [
+    '# The box network: DHCP when the network has a server, else first_board_address + slot - 1 (dhcp-event).',
+    'auto lo',
+    'iface lo inet loopback',
+    '',
+    `auto ${i}`,
+    `iface ${i} inet manual`,
+    `\tup /usr/libexec/skyminer/network-up ${i}`,
+    `\tdown /usr/libexec/skyminer/network-down ${i}`,
+    '',
+  ].join('\n');
+}
+
+/** /etc/modules: the watchdog driver first, then the profile's other boot modules (those no modalias loads). */
+export function etcModules(p: Profile): string {
+  const names = [p.watchdog.module, ...p.kernel.boot_modules].filter((m): m is string => !!m);
+  return `# The board's watchdog driver, then drivers no device alias loads.\n${[...new Set(names)].join('\n')}\n`;
+}
+
 /** Services per runlevel, in start order (busybox init starts them in name order, OpenRC by dependencies). */
 export function runlevels(init: InitSystem): Record<string, string[]> {
   return init === 'busybox'
     ? {
-        boot: ['modules', 'skyminer-firstboot', 'syslog'],
+        boot: ['modules', 'networking', 'skyminer-firstboot', 'syslog'],
         default: ['skyminer-agent', 'skyminer-supervisor', 'skyminer-update'],
       }
     : {
-        sysinit: ['devfs', 'dmesg', 'mdev'],
-        boot: ['modules', 'hostname', 'syslog', 'skyminer-firstboot', 'bootmisc'],
+        // hwdrivers loads the drivers of the hardware present (Ethernet, the I2C controller, USB) by modalias.
+        sysinit: ['devfs', 'dmesg', 'mdev', 'hwdrivers'],
+        boot: ['modules', 'hostname', 'syslog', 'networking', 'skyminer-firstboot', 'bootmisc'],
         // chronyd with the sources first boot wrote (time-config); dropbear for --ssh-key and `attach`.
         default: ['chronyd', 'dropbear', 'skyminer-agent', 'skyminer-supervisor', 'skyminer-update'],
         shutdown: ['mount-ro', 'killprocs'],
@@ -217,7 +247,8 @@ export async function stageSystem(tree: StagingTree, o: SystemOptions): Promise<
   // Where `skyminer update` finds U-Boot's environment (fw_setenv's format): sunxi U-Boot keeps it in uboot.env
   // on the boot partition (CONFIG_ENV_IS_IN_FAT, 128 KiB, one copy). Machines without U-Boot in the image get none.
   if (p.bootloader.kind === 'sunxi') tree.file('/etc/fw_env.config', '/boot/uboot.env 0x0 0x20000\n');
-  tree.file('/etc/modules', `# The board's watchdog driver.\n${p.watchdog.module ?? ''}\n`);
+  tree.file('/etc/modules', etcModules(p));
+  tree.file('/etc/network/interfaces', networkInterfaces());
   tree.file(
     '/etc/inittab',
     [

@@ -109,7 +109,13 @@ describe(`${PROFILE} image`, () => {
     });
 
     it('shows the banner with version, slot, role and a running supervisor, then the console login', async () => {
-      vm = await QemuSession.start({ image: first.image, arch: 'aarch64', extraAppend: 'skyminer.slot=1' });
+      // A NIC on a network without a DHCP server: the board must take the box's address for its slot.
+      vm = await QemuSession.start({
+        image: first.image,
+        arch: 'aarch64',
+        extraAppend: 'skyminer.slot=1',
+        network: 'isolated',
+      });
       await vm.expect(/Skyminer firmware 0\.1\.0 \(qemu-virt-arm64\)\r?\n/, 90_000);
       await vm.expect(/board: slot 1, role manager; supervisor: running\r?\n/, 5_000);
       await vm.expect(/host: skyminer-1\r?\n/, 5_000);
@@ -126,6 +132,9 @@ describe(`${PROFILE} image`, () => {
       await vm.expect(/skyminer-1:~# /, 30_000);
       await vm.quietShell();
       expect((await vm.shell('id -u')).trim()).toBe('0');
+      // No DHCP answer on this network: board 1 has first_board_address + 0, and udhcpc keeps asking.
+      expect(await vm.shell('ip -4 -o addr show dev eth0')).toMatch(/ inet 192\.168\.0\.2\/24 /);
+      expect(await vm.shell('cat /run/udhcpc.eth0.pid >/dev/null && echo asking')).toBe('asking\n');
       await expectBothServices(vm);
       // The manager keeps the box's time and serves it to the boards (chronyd reads it on the Alpine boards).
       expect(await vm.shell('cat /etc/chrony/chrony.conf')).toContain(

@@ -12,10 +12,13 @@ import { inspectImage } from '../../../images/inspect.js';
 import { debugfsRequest } from '../../../images/layout/ext4.js';
 import { ALPINE_PACKAGES } from '../../../images/rootfs/alpine.js';
 import { makeKey, writeKeysDir, writeRepository, type PackageSpec } from '../../lib/apk-builder.js';
+import { fakeArm64Image, zbootImage } from '../../lib/zboot.js';
 
 const repo = repoRoot();
 const KERNEL = '6.6.58-0-lts';
 const MODULES = `lib/modules/${KERNEL}`;
+
+const KERNEL_IMAGE = fakeArm64Image('kernel stand-in\n');
 
 /** A stand-in kernel module: only the .modinfo strings the module resolver reads, gzipped as Alpine ships. */
 const ko = (name: string, depends: string[] = []) =>
@@ -105,7 +108,17 @@ const STAND_INS: PackageSpec[] = [
     files: [
       { path: 'sbin/openrc', content: 'openrc stand-in', mode: 0o755 },
       { path: 'sbin/openrc-run', content: 'openrc-run stand-in', mode: 0o755 },
-      ...['devfs', 'dmesg', 'modules', 'hostname', 'bootmisc', 'mount-ro', 'killprocs'].map(service),
+      ...[
+        'devfs',
+        'dmesg',
+        'hwdrivers',
+        'modules',
+        'hostname',
+        'bootmisc',
+        'networking',
+        'mount-ro',
+        'killprocs',
+      ].map(service),
     ],
   },
   {
@@ -127,10 +140,17 @@ const STAND_INS: PackageSpec[] = [
     files: [{ path: 'usr/sbin/resize2fs', content: 'resize2fs stand-in', mode: 0o755 }],
   },
   { name: 'sfdisk', version: '2.40.1-r1', files: [{ path: 'sbin/sfdisk', content: 'sfdisk', mode: 0o755 }] },
+  { name: 'partx', version: '2.40.1-r1', files: [{ path: 'usr/bin/partx', content: 'partx', mode: 0o755 }] },
   {
     name: 'util-linux-misc',
     version: '2.40.1-r1',
     files: [{ path: 'usr/bin/setterm', content: 'setterm stand-in', mode: 0o755 }],
+  },
+  {
+    name: 'ifupdown-ng',
+    version: '0.12.1-r5',
+    provides: ['ifupdown-any'],
+    files: [{ path: 'sbin/ifup', content: 'ifup stand-in', mode: 0o755 }],
   },
   {
     name: 'dropbear',
@@ -168,20 +188,35 @@ const STAND_INS: PackageSpec[] = [
     version: '6.6.58-r0',
     depends: ['linux-firmware-any'],
     files: [
-      { path: 'boot/vmlinuz-lts', content: 'kernel stand-in\n' },
+      // As on aarch64: an EFI zboot image around the Image, which U-Boot's booti cannot boot.
+      { path: 'boot/vmlinuz-lts', content: zbootImage(KERNEL_IMAGE) },
       { path: 'boot/dtbs-lts/allwinner/sun50i-a64-sopine-baseboard.dtb', content: 'dtb stand-in\n' },
       { path: `${MODULES}/kernel/drivers/mmc/host/sunxi-mmc.ko.gz`, content: ko('sunxi_mmc') },
+      { path: `${MODULES}/kernel/drivers/mmc/core/mmc_block.ko.gz`, content: ko('mmc_block') },
+      { path: `${MODULES}/kernel/crypto/crc32c_generic.ko.gz`, content: ko('crc32c_generic') },
       { path: `${MODULES}/kernel/lib/crc16.ko.gz`, content: ko('crc16') },
       { path: `${MODULES}/kernel/fs/mbcache.ko.gz`, content: ko('mbcache') },
       { path: `${MODULES}/kernel/fs/jbd2/jbd2.ko.gz`, content: ko('jbd2') },
       { path: `${MODULES}/kernel/fs/ext4/ext4.ko.gz`, content: ko('ext4', ['mbcache', 'jbd2', 'crc16']) },
       { path: `${MODULES}/kernel/drivers/watchdog/sunxi_wdt.ko.gz`, content: ko('sunxi_wdt') },
       {
+        path: `${MODULES}/kernel/drivers/net/ethernet/stmicro/stmmac/dwmac-sun8i.ko.gz`,
+        content: ko('dwmac_sun8i'),
+      },
+      { path: `${MODULES}/kernel/drivers/i2c/busses/i2c-mv64xxx.ko.gz`, content: ko('i2c_mv64xxx') },
+      { path: `${MODULES}/kernel/drivers/i2c/i2c-dev.ko.gz`, content: ko('i2c_dev') },
+      {
         path: `${MODULES}/modules.dep`,
         content:
           'kernel/fs/ext4/ext4.ko.gz: kernel/fs/mbcache.ko.gz kernel/fs/jbd2/jbd2.ko.gz kernel/lib/crc16.ko.gz\n',
       },
-      { path: `${MODULES}/modules.alias`, content: '# Aliases extracted from modules themselves.\n' },
+      {
+        path: `${MODULES}/modules.alias`,
+        content:
+          '# Aliases extracted from modules themselves.\nalias crypto-crc32c crc32c_generic\nalias crc32c crc32c_generic\n',
+      },
+      // Linux 6.6's ext4 reaches crc32c (metadata_csum) only through this soft dependency.
+      { path: `${MODULES}/modules.softdep`, content: 'softdep ext4 pre: crc32c\n' },
       { path: `${MODULES}/modules.order`, content: 'kernel/fs/ext4/ext4.ko\n' },
     ],
   },
@@ -278,8 +313,8 @@ describe('pine64-sopine image on an Alpine root (local repository)', () => {
     expect(report.root.profile).toBe('pine64-sopine');
     expect(report.root.rootPassword).toBe('locked');
     expect(report.root.services).toEqual({
-      sysinit: ['devfs', 'dmesg', 'mdev', 'skyminer-first-boot'],
-      boot: ['bootmisc', 'hostname', 'modules', 'skyminer-firstboot', 'syslog'],
+      sysinit: ['devfs', 'dmesg', 'hwdrivers', 'mdev', 'skyminer-first-boot'],
+      boot: ['bootmisc', 'hostname', 'modules', 'networking', 'skyminer-firstboot', 'syslog'],
       default: ['chronyd', 'dropbear', 'skyminer-agent', 'skyminer-supervisor', 'skyminer-update'],
       shutdown: ['killprocs', 'mount-ro'],
     });
@@ -291,6 +326,29 @@ describe('pine64-sopine image on an Alpine root (local repository)', () => {
       expect.arrayContaining(['vmlinuz', 'initramfs', 'dtbs/sun50i-a64-sopine-baseboard.dtb']),
     );
     expect(report.bootEntry.fdt).toBe('/dtbs/sun50i-a64-sopine-baseboard.dtb');
+  });
+
+  it('brings the Ethernet link up through networking, and loads the Ethernet and I2C drivers at boot', async () => {
+    expect(await debugfs('cat /etc/network/interfaces')).toContain(
+      'auto eth0\niface eth0 inet manual\n\tup /usr/libexec/skyminer/network-up eth0\n',
+    );
+    expect(await debugfs('cat /etc/modules')).toMatch(/\nsunxi_wdt\ndwmac_sun8i\ni2c_mv64xxx\ni2c_dev\n$/);
+    for (const script of ['network-up', 'network-down', 'dhcp-event', 'board-address', 'known-slot'])
+      expect(await debugfs(`stat /usr/libexec/skyminer/${script}`)).toMatch(/Mode:\s+0755/);
+    expect(await debugfs('cat /etc/init.d/skyminer-firstboot')).toContain('after networking');
+  });
+
+  it('puts the raw arm64 Image from inside the EFI zboot kernel on the boot partition, for booti', async () => {
+    const report = await inspectImage(first.image);
+    const out = join(scratch, 'vmlinuz');
+    execFileSync('mcopy', [
+      '-n',
+      '-i',
+      `${first.image}@@${report.mbr.partitions[0]!.start * 512}`,
+      '::/vmlinuz',
+      out,
+    ]);
+    expect((await readFile(out)).equals(KERNEL_IMAGE)).toBe(true);
   });
 
   it('puts the static busybox and the root modules, uncompressed, dependencies first, into the initramfs', async () => {
@@ -308,8 +366,18 @@ describe('pine64-sopine image on an Alpine root (local repository)', () => {
     expect(cpio.includes('.ko.gz')).toBe(false);
     expect(cpio.includes('\0name=ext4\0depends=mbcache,jbd2,crc16\0')).toBe(true);
     const order = cpio.toString('latin1').match(/kernel\/[^\0]*\.ko\n(kernel\/[^\0]*\.ko\n)*/)?.[0];
+    // The card's controller, its block driver, ext4's soft dependency crc32c_generic, then ext4 and its own.
     expect(order).toBe(
-      'kernel/drivers/mmc/host/sunxi-mmc.ko\nkernel/fs/mbcache.ko\nkernel/fs/jbd2/jbd2.ko\nkernel/lib/crc16.ko\nkernel/fs/ext4/ext4.ko\n',
+      [
+        'kernel/drivers/mmc/host/sunxi-mmc.ko',
+        'kernel/drivers/mmc/core/mmc_block.ko',
+        'kernel/crypto/crc32c_generic.ko',
+        'kernel/fs/mbcache.ko',
+        'kernel/fs/jbd2/jbd2.ko',
+        'kernel/lib/crc16.ko',
+        'kernel/fs/ext4/ext4.ko',
+        '',
+      ].join('\n'),
     );
   });
 

@@ -45,11 +45,11 @@ describe('skyminer-image command', () => {
     expect(io.stderr.trim().split('\n')).toHaveLength(1);
   });
 
-  it('asks for a bootloader no reachable package has, in one line, before building anything', async () => {
+  it('refuses a board no image of which would boot, in one line, before building anything', async () => {
     const io = capture();
     expect(await main(['build', 'orangepi-prime'], io)).toBe(1);
     expect(io.stderr).toBe(
-      "skyminer-image build: orangepi-prime: no reachable package has this board's bootloader; build u-boot-sunxi-with-spl.bin from U-Boot's orangepi_prime_defconfig and pass it with --bootloader u-boot-sunxi-with-spl.bin\n",
+      "skyminer-image build: orangepi-prime: not buildable: Alpine v3.20's aarch64 kernel (linux-lts) lacks the H5's clock driver (CONFIG_SUN8I_H3_CCU is off), so it cannot boot the Orange Pi Prime\n",
     );
   });
 

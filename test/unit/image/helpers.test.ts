@@ -66,6 +66,18 @@ describe('image builder helpers', () => {
         { name: 'ext4', path: 'kernel/fs/ext4/ext4.ko', depends: ['crc16'] },
       ]),
     ).toBe('kernel/lib/crc16.ko:\nkernel/fs/ext4/ext4.ko: kernel/lib/crc16.ko\n');
+    // Every module needed, not only the direct ones: busybox's modprobe loads what the line lists, last first.
+    expect(
+      modulesDep([
+        { name: 'failover', path: 'kernel/net/core/failover.ko', depends: [] },
+        { name: 'net_failover', path: 'kernel/drivers/net/net_failover.ko', depends: ['failover'] },
+        { name: 'virtio_net', path: 'kernel/drivers/net/virtio_net.ko', depends: ['net_failover'] },
+      ]),
+    ).toBe(
+      'kernel/net/core/failover.ko:\n' +
+        'kernel/drivers/net/net_failover.ko: kernel/net/core/failover.ko\n' +
+        'kernel/drivers/net/virtio_net.ko: kernel/drivers/net/net_failover.ko kernel/net/core/failover.ko\n',
+    );
   });
 
   it('reads the machine of an ELF file (64- and 32-bit)', () => {

@@ -40,6 +40,15 @@ describe('board profiles', () => {
     }
   });
 
+  it("puts the card's block driver in every Alpine board's initramfs, not only its controller", async () => {
+    for (const name of ['pine64-sopine', 'orangepi-plus', 'orangepi-prime']) {
+      const p = await loadProfile(name);
+      // linux-lts builds MMC as modules: sunxi_mmc finds the card, mmc_block makes it a disk the root is on.
+      expect(p.kernel.initramfs_modules, name).toEqual(['sunxi_mmc', 'mmc_block', 'ext4']);
+      expect(p.kernel.boot_modules, name).toEqual(expect.arrayContaining(['i2c_mv64xxx', 'i2c_dev']));
+    }
+  });
+
   it('names an unknown key by its path', () => {
     expect(bad('\n[layout]\nboot_size = 64\n')).toThrow('test-board.toml: unknown key layout.boot_size');
   });
