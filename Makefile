@@ -4,13 +4,14 @@ SHELL := /bin/bash
 NODE_OK := $(shell node -e 'process.exit(+process.versions.node.split(".")[0] >= 20 ? 0 : 1)' 2>/dev/null && echo yes)
 SOURCES := $(shell find firmware drivers images test -name "*.ts" 2>/dev/null) $(wildcard firmware/sim/smart/*) firmware/sim/smartctl-stand-in.sh tsconfig.json
 
-.PHONY: help deps build run test lint typecheck unit bench clean panel-pictures rig test-hil image image-deps test-image skywire go-deps test-skywire
+.PHONY: help deps build run test lint typecheck unit bench clean panel-pictures rig test-hil image image-deps test-image skywire go-deps test-skywire release-check
 
 help:
 	@echo "make run    install what is missing, then start the simulated Skyminer"
 	@echo "make test   install what is missing, then typecheck, lint and run every test"
 	@echo "make bench  print the benchmark figures"
 	@echo "make image BOARD=<profile>  build a card image and its update bundle into out/ (profiles: images/boards/*.toml)"
+	@echo "make release-check  before a release, with an Alpine mirror: boot an Alpine image with Alpine's kernel in QEMU"
 
 # System packages the native addons and tests need (python3, make, g++ build the addons with node-gyp; the
 # attach-key tests check the key with OpenSSH's ssh-keygen).
@@ -150,6 +151,11 @@ image: build image-deps
 	@[ -n "$(BOARD)" ] || { echo "usage: make image BOARD=<profile>; profiles: $$(ls images/boards | sed -n 's/\.toml$$//p' | tr '\n' ' ')"; exit 2; }
 	@[ -f "$(SIGNING_KEY)" ] || node dist/images/cli/skyminer-image.js bundle key $(SIGNING_KEY)
 	node dist/images/cli/skyminer-image.js build $(BOARD) --signing-key $(SIGNING_KEY) $(IMAGE_FLAGS)
+
+# Before a release, on a machine that reaches an Alpine mirror (not part of make test): an Alpine image for QEMU virt
+# with Alpine's own aarch64 kernel, booted to the console (images/README.md, "Release check").
+release-check: build image-deps
+	node dist/images/cli/skyminer-image.js release-check $(IMAGE_FLAGS)
 
 # The image builder's tests alone (make test runs them with the rest; the boot test is in the QEMU tier).
 test-image: build image-deps skywire

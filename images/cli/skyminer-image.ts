@@ -7,6 +7,7 @@ import { BUILD_USAGE, buildCommand } from './build-command.js';
 import { BUNDLE_USAGE, bundleCommand } from './bundle-command.js';
 import { INSPECT_USAGE, inspectCommand } from './inspect-command.js';
 import type { ProgressOut } from './progress.js';
+import { RELEASE_CHECK_USAGE, releaseCheckCommand } from './release-check-command.js';
 import { SKYWIRE_USAGE, skywireCommand } from './skywire-command.js';
 
 export interface CommandIo {
@@ -35,6 +36,11 @@ export const COMMANDS: Record<string, Command> = {
     usage: INSPECT_USAGE,
     run: inspectCommand,
   },
+  'release-check': {
+    summary: "build an Alpine image for QEMU virt with Alpine's kernel and boot it (needs an Alpine mirror)",
+    usage: RELEASE_CHECK_USAGE,
+    run: releaseCheckCommand,
+  },
   skywire: {
     summary: 'build the pinned Skywire for the given architectures (cached)',
     usage: SKYWIRE_USAGE,
@@ -43,7 +49,7 @@ export const COMMANDS: Record<string, Command> = {
 };
 
 function help(): string {
-  const lines = Object.entries(COMMANDS).map(([name, c]) => `  ${name.padEnd(10)}${c.summary}`);
+  const lines = Object.entries(COMMANDS).map(([name, c]) => `  ${name.padEnd(15)}${c.summary}`);
   const usages = Object.values(COMMANDS).map((c) => c.usage);
   return `usage: skyminer-image COMMAND [ARGS...]\n\ncommands:\n${lines.join('\n')}\n\n${usages.join('\n')}\n`;
 }

@@ -46,7 +46,8 @@ function gunzip(data: Buffer, what: string): Buffer {
 /**
  * The kernel bytes to put on the boot partition for this loader, and what was done to them. For U-Boot on arm64 a
  * zboot image or a gzipped Image is unpacked to the raw Image (checked by its magic); a raw Image stays. For U-Boot
- * on armv7 it must be a zImage. Anything else stops the build with one line naming the file and what it is.
+ * on armv7 it must be a zImage. For QEMU only a zboot image is unpacked. Anything else stops the build with one line
+ * naming the file and what it is.
  */
 export function bootableKernel(
   data: Buffer,
@@ -54,7 +55,10 @@ export function bootableKernel(
   loader: KernelLoader,
   name: string,
 ): { data: Buffer; format: string } {
-  if (loader === 'qemu') return { data, format: 'as shipped (QEMU loads it)' };
+  // QEMU loads a gzipped Image or a zImage itself; an EFI zboot image is unpacked for it too (Debian 12's QEMU 7.2
+  // predates its zboot support).
+  if (loader === 'qemu' && (arch === 'armv7' || !zbootHeader(data)))
+    return { data, format: 'as shipped (QEMU loads it)' };
   if (arch === 'armv7') {
     if (isZImage(data)) return { data, format: 'zImage' };
     throw new KernelFormatError(

@@ -32,7 +32,7 @@ describe('skyminer-image command', () => {
   it('lists its commands and their usage', async () => {
     const io = capture();
     expect(await main(['help'], io)).toBe(0);
-    expect(io.stdout).toContain('  build     build a card image for a board profile');
+    expect(io.stdout).toContain('  build          build a card image for a board profile');
     expect(io.stdout).toContain('usage: skyminer-image inspect IMAGE');
   });
 
@@ -51,6 +51,17 @@ describe('skyminer-image command', () => {
     expect(io.stderr).toBe(
       "skyminer-image build: orangepi-prime: not buildable: Alpine v3.20's aarch64 kernel (linux-lts) lacks the H5's clock driver (CONFIG_SUN8I_H3_CCU is off), so it cannot boot the Orange Pi Prime\n",
     );
+  });
+
+  it('explains the release check and refuses an option it does not know, before building anything', async () => {
+    const help = capture();
+    await main(['--help'], help);
+    expect(help.stdout).toContain(
+      "  release-check  build an Alpine image for QEMU virt with Alpine's kernel",
+    );
+    const io = capture();
+    expect(await main(['release-check', '--mirror', 'x'], io)).toBe(2);
+    expect(io.stderr).toMatch(/^skyminer-image release-check: Unknown option '--mirror'/);
   });
 
   it('refuses a plain password given as --password-hash', async () => {

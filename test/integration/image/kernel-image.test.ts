@@ -40,8 +40,9 @@ describe("the kernel U-Boot's booti gets", () => {
     expect(bootableKernel(gz, 'aarch64', 'u-boot', 'Image.gz').data.equals(image)).toBe(true);
   });
 
-  it('leaves the kernel as shipped where QEMU loads it itself', () => {
-    expect(bootableKernel(zboot, 'aarch64', 'qemu', 'vmlinuz').data).toBe(zboot);
+  it('leaves a gzipped Image as shipped where QEMU loads it itself, but unpacks a zboot image for it too', () => {
+    expect(bootableKernel(gz, 'aarch64', 'qemu', 'vmlinuz').data).toBe(gz);
+    expect(bootableKernel(zboot, 'aarch64', 'qemu', 'vmlinuz').data.equals(image)).toBe(true);
   });
 
   it('refuses a zboot image compressed otherwise, cut short, or holding no Image, naming the file', () => {

@@ -1,3 +1,4 @@
+import { resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { listProfiles, loadProfile, parseProfileText, ProfileError } from '../../../images/profile/load.js';
 
@@ -47,6 +48,17 @@ describe('board profiles', () => {
       expect(p.kernel.initramfs_modules, name).toEqual(['sunxi_mmc', 'mmc_block', 'ext4']);
       expect(p.kernel.boot_modules, name).toEqual(expect.arrayContaining(['i2c_mv64xxx', 'i2c_dev']));
     }
+  });
+
+  it("keeps the release check's machine apart from the boards: Alpine with its own kernel, booted by QEMU", async () => {
+    const p = await loadProfile(resolve('images/release/alpine-virt-arm64.toml'));
+    expect(p).toMatchObject({
+      rootfs: 'alpine',
+      kernel: { package: 'linux-lts' },
+      bootloader: { kind: 'none' },
+    });
+    expect(p.kernel.initramfs_modules).toEqual(['virtio_pci', 'virtio_blk', 'ext4']);
+    expect(await listProfiles()).not.toContain('alpine-virt-arm64');
   });
 
   it('names an unknown key by its path', () => {
