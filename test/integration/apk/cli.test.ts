@@ -67,6 +67,6 @@ describe('skyminer-image apk', () => {
     expect((await run('apk', 'info')).code).toBe(2);
     expect((await run(...common(), 'add')).err).toContain('add needs at least one package');
     expect((await run('bogus')).code).toBe(2);
-    expect((await run('--help')).out).toContain('apk       install Alpine packages into an image root');
+    expect((await run('--help')).out).toContain('apk            install Alpine packages into an image root');
   });
 });
