@@ -1,7 +1,7 @@
 /**
- * The clock check on heartbeats: a heartbeat stamped further than `windowMs` from the manager's clock is
- * refused. Boards take their time from the manager (the image's time-config), so honest skew is small; a board
- * whose clock is off is still not restarted, because the probe (a nonce, no clock) answers for it.
+ * The clock check on heartbeats of a boot not proven yet: one stamped further than `windowMs` from the manager's
+ * clock is refused and its board probed (a nonce, no clock). Once a probe answer proves the boot, its heartbeats
+ * are judged by boot id and sequence alone, so a board whose clock is off is heard, not flapping.
  */
 export function outsideWindow(sentMs: number, now: number, windowMs: number): string | undefined {
   const skew = sentMs - now;

@@ -240,6 +240,15 @@ function onHeartbeat(state: BoardState, hb: Heartbeat, at: number): Decision {
 function onProbeAnswer(state: BoardState, bootId: string, at: number): Decision {
   if (state.pastBootIds.includes(bootId))
     return { state, actions: [], rejected: 'answer of an earlier boot' };
+  // An answer to our nonce proves its boot: that boot's heartbeats are then judged by their sequence alone
+  // (a board whose clock is wrong is heard through them).
+  if (bootId !== state.bootId && (state.status === 'suspect' || state.status === 'booting'))
+    state = {
+      ...state,
+      pastBootIds: state.bootId ? [...state.pastBootIds, state.bootId].slice(-16) : state.pastBootIds,
+      bootId,
+      lastSeq: undefined,
+    };
   if (state.status === 'suspect') {
     const silent = at - (state.lastContactAt ?? state.since);
     // The board answers: its heartbeats are late or lost, not its life. No restart.
@@ -249,6 +258,11 @@ function onProbeAnswer(state: BoardState, bootId: string, at: number): Decision 
     };
   }
   if (state.status === 'up') return { state: { ...state, lastContactAt: at }, actions: [] };
+  if (state.status === 'booting')
+    return {
+      state: { ...settled(enter(state, 'up', at)), powered: true, lastContactAt: at, upSince: at },
+      actions: [log('up', { via: 'probe', boot_id: bootId })],
+    };
   return { state, actions: [] };
 }
 

@@ -78,6 +78,7 @@ export class Supervisor implements SupervisorOperator {
   /** Outstanding probe nonces and the command waiting for its acknowledgement, per board. */
   private readonly nonces = new Map<number, Set<string>>();
   private readonly pendingCommand = new Map<number, number>();
+  private readonly skewReported = new Map<number, string>();
   /** Rises across supervisor restarts too (it starts from the clock), as the agents' command guard needs. */
   private commandSeq = Date.now() * 1000;
   /** Line operations run one after another per board, so a pulse never interleaves with a power switch. */
@@ -327,8 +328,18 @@ export class Supervisor implements SupervisorOperator {
     const at = Date.now();
     switch (message.type) {
       case 'heartbeat': {
+        // Freshness is the boot id and the rising sequence (judged in decide), never the board's clock. The clock
+        // only screens a boot not proven yet: such a board is probed (a nonce, no clock), and its answer proves
+        // the boot, whose heartbeats then count whatever its clock says. A wrong clock is reported once.
         const stale = outsideWindow(message.time_ms, at, this.options.replayWindowMs ?? 30_000);
-        if (stale) return this.reject(`board ${board}: heartbeat ${stale}`);
+        if (stale) {
+          this.reportSkew(board, message.boot_id, message.time_ms - at);
+          if (this.states.get(board)!.bootId !== message.boot_id) {
+            this.perform(board, { kind: 'probe' });
+            this.peers.set(board, this.peers.get(board) ?? from);
+            return this.reject(`board ${board}: heartbeat of an unproven boot ${stale}`);
+          }
+        }
         const before = this.states.get(board)!.telemetry;
         if (!this.apply(board, { kind: 'heartbeat', at, heartbeat: message })) return;
         this.peers.set(board, from);
@@ -359,6 +370,13 @@ export class Supervisor implements SupervisorOperator {
     this.figuresDropped++;
     if (reason !== this.lastFiguresError) this.logger.warn(`figures dropped: ${reason}`);
     this.lastFiguresError = reason;
+  }
+
+  /** Once per boot: the board's clock is off by `offsetMs`; its heartbeats still count (see onDatagram). */
+  private reportSkew(board: number, bootId: string, offsetMs: number): void {
+    if (this.skewReported.get(board) === bootId) return;
+    this.skewReported.set(board, bootId);
+    this.record(board, 'clock-skew', { offset_ms: Math.round(offsetMs) });
   }
 
   private reject(reason: string): void {

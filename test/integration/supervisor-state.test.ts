@@ -3,9 +3,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { EmulatedGpioChip } from '../../drivers/gpio/emulated.js';
-import { seal } from '../../firmware/auth/envelope.js';
+import { openEnvelope, seal } from '../../firmware/auth/envelope.js';
 import { BoxKeys, deriveBoardKey } from '../../firmware/auth/keys.js';
-import { encodeMessage } from '../../firmware/protocol/messages.js';
+import { decodeManagerMessage, encodeMessage } from '../../firmware/protocol/messages.js';
 import { DEFAULT_POLICY, type Policy } from '../../firmware/supervisor/board-state.js';
 import { JsonLinesEventLog } from '../../firmware/supervisor/event-log.js';
 import { loadState, saveState, STATE_VERSION } from '../../firmware/supervisor/state-store.js';
@@ -183,5 +183,65 @@ describe('event log', () => {
     }
     const newest = (await readFile(path, 'utf8')).trim().split('\n');
     expect((JSON.parse(newest.at(-1)!) as { t: number }).t).toBe(199);
+  });
+});
+
+describe('a board whose clock is wrong', () => {
+  it('is heard by its boot and sequence, up without flapping, and its offset reported once', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'sup-skew-'));
+    const { lines } = box();
+    const events: string[] = [];
+    const { sup, net } = await supervisorOn(lines, join(dir, 'state.json'), events);
+    const key = deriveBoardKey(secret, 3);
+    const skewedBeat = (seq: number) =>
+      net.deliver(
+        seal(
+          key,
+          3,
+          encodeMessage({
+            type: 'heartbeat',
+            board: 3,
+            boot_id: 'b3c10c40',
+            seq,
+            time_ms: Date.now() + 120_000,
+            uptime_s: seq,
+            health: { ok: true, failing: [] },
+          }),
+        ),
+      );
+    /** Answers every probe sent to board 3, as its agent would (the answer carries no clock). */
+    const answerProbes = () => {
+      for (const { message } of net.sent.splice(0)) {
+        const opened = openEnvelope(message, new BoxKeys(secret, 4).keyFor);
+        if (!opened.ok || opened.board !== 3) continue;
+        const m = decodeManagerMessage(opened.body);
+        if (m.ok && m.message.type === 'probe')
+          net.deliver(
+            seal(
+              key,
+              3,
+              encodeMessage({ type: 'probe-answer', board: 3, boot_id: 'b3c10c40', nonce: m.message.nonce }),
+            ),
+          );
+      }
+    };
+    await vi.advanceTimersByTimeAsync(500);
+    const statuses: string[] = [];
+    for (let i = 0; i < 120; i++) {
+      skewedBeat(i);
+      answerProbes();
+      beat(net, 2, 'b2000000', i);
+      beat(net, 4, 'b4000000', i);
+      await vi.advanceTimersByTimeAsync(1000);
+      answerProbes();
+      statuses.push(sup.state(3)!.status);
+    }
+    // Up from the first answered probe on, and never suspect again in two minutes.
+    expect(statuses.slice(2).every((s) => s === 'up')).toBe(true);
+    expect(events.filter((e) => e.startsWith('3:') && e !== '3:power-on')).toEqual(['3:clock-skew', '3:up']);
+    expect(sup.recentEvents({ board: 3 }).find((e) => e.event === 'clock-skew')).toMatchObject({
+      offset_ms: 120_000,
+    });
+    await sup.stop();
   });
 });

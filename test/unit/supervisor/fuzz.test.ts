@@ -110,9 +110,10 @@ describe('supervisor under hostile datagrams', () => {
       sealed(heartbeat(12), Buffer.alloc(32, 9)),
       sealed(heartbeat(12), deriveBoardKey(secret, 2)),
       seal(deriveBoardKey(secret, 2), 2, encodeMessage(heartbeat(12))),
-      // Stale or from the future: a recorded heartbeat replayed later.
-      sealed(heartbeat(12, { time_ms: Date.now() - 120_000 })),
-      sealed(heartbeat(12, { time_ms: Date.now() + 120_000 })),
+      // Stale or from the future, of a boot not proven yet: a recorded heartbeat replayed later. (A heartbeat of
+      // the proven boot is judged by its sequence alone, so a board with a wrong clock is still heard.)
+      sealed(heartbeat(12, { boot_id: 'bbbbbbbbbbbbbbbb', time_ms: Date.now() - 120_000 })),
+      sealed(heartbeat(12, { boot_id: 'cccccccccccccccc', time_ms: Date.now() + 120_000 })),
       // Valid tag over a body that is not a heartbeat of ours.
       seal(deriveBoardKey(secret, 3), 3, Buffer.from('{"type":"heartbeat","board":3}')),
       seal(deriveBoardKey(secret, 3), 3, Buffer.from('not json at all')),
