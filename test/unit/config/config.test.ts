@@ -42,6 +42,28 @@ describe('config', () => {
     expect(bad('[network]\nheartbeat_port = 70000')).toThrow(/network\.heartbeat_port/);
   });
 
+  it('refuses addresses that are not addresses, and boards numbered past .254', () => {
+    expect(bad('[network]\nmanager_address = "999.999.999.999"')).toThrow(
+      'skyminer.conf: network.manager_address: expected an IPv4 address: each part 0 to 255',
+    );
+    expect(bad('[box]\nboards = 8\n[network]\nfirst_board_address = "192.168.0.250"')).toThrow(
+      "skyminer.conf: network.first_board_address: board 8 would be at .257: the boards' addresses must end at .254 at most",
+    );
+    expect(parseConfigText('[network]\nfirst_board_address = "192.168.0.247"', 'f').box.boards).toBe(8);
+  });
+
+  it('refuses more [[gpio.boards]] than worker boards, and a line named neither by offset nor by name', () => {
+    const entry =
+      '[[gpio.boards]]\npower = { chip = "gpiochip0", offset = 1 }\nreset = { chip = "gpiochip0", offset = 2 }\n';
+    expect(parseConfigText('[box]\nboards = 4\n' + entry.repeat(3), 'f').gpio.boards).toHaveLength(3);
+    expect(bad('[box]\nboards = 4\n' + entry.repeat(4))).toThrow(
+      'skyminer.conf: gpio.boards: 4 entries for a 4-board box: at most 3 (board 1, the manager, has no lines)',
+    );
+    expect(
+      bad('[[gpio.boards]]\npower = { chip = "gpiochip0" }\nreset = { chip = "gpiochip0", offset = 2 }\n'),
+    ).toThrow('skyminer.conf: gpio.boards.0.power: expected the line by offset or by name');
+  });
+
   it('names the allowed values of an enumeration', () => {
     expect(bad('[gpio]\nbackend = "legacy"')).toThrow(/gpio\.backend: .*"chardev"\|"sysfs"/);
   });
