@@ -14,7 +14,8 @@ export interface RootSummary extends Ext4Summary {
   /** "locked", "set" or "missing" (no entry). */
   rootPassword: 'locked' | 'set' | 'missing';
   /** The skyminer console's password file: `!` locked, a hash set, absent missing (the console asks for one). */
-  consolePassword: 'locked' | 'set' | 'missing';
+  /** `unset`: no password file, so the first person at the serial console chooses one. */
+  consolePassword: 'locked' | 'set' | 'unset';
   sshKeys: number;
   /** Whether the image carries a box secret (built for one box) or leaves it to the manager's first boot. */
   boxSecret: 'baked' | 'none';
@@ -78,8 +79,7 @@ export async function readRootSummary(
   const hash = rootLine?.split(':')[1];
   const rootPassword = hash === undefined ? 'missing' : hash === '' || /^[!*]/.test(hash) ? 'locked' : 'set';
   const consoleLine = (await cat('/var/lib/skyminer/console-password')).split('\n')[0]!.trim();
-  const consolePassword =
-    consoleLine === '' ? 'missing' : consoleLine.startsWith('scrypt$') ? 'set' : 'locked';
+  const consolePassword = consoleLine === '' ? 'unset' : consoleLine.startsWith('scrypt$') ? 'set' : 'locked';
   const keys = (await cat('/root/.ssh/authorized_keys'))
     .split('\n')
     .filter((l) => /^\s*(ssh|ecdsa|sk-)/.test(l));
@@ -185,7 +185,7 @@ export function formatInspect(r: InspectReport): string {
       `data partition (4, ${STATE_DIR}): ext4 "${r.data.label}" uuid ${r.data.uuid}, ${mib(r.data.blocks * r.data.blockSize)}, ${mib(r.data.freeBlocks * r.data.blockSize)} free; kept across updates`,
     );
   out.push(
-    `  root password: ${s.rootPassword === 'locked' ? 'none' : s.rootPassword}; console password: ${s.consolePassword === 'locked' ? 'none (console locked until set)' : s.consolePassword}; ssh keys: ${s.sshKeys}; box secret: ${s.boxSecret === 'baked' ? 'baked in' : 'none (drawn by the manager at first boot)'}`,
+    `  root password: ${s.rootPassword === 'locked' ? 'none' : s.rootPassword}; console password: ${s.consolePassword === 'unset' ? 'none (chosen at the serial console on first use)' : s.consolePassword}; ssh keys: ${s.sshKeys}; box secret: ${s.boxSecret === 'baked' ? 'baked in' : 'none (drawn by the manager at first boot)'}`,
   );
   return out.join('\n') + '\n';
 }

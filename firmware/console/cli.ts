@@ -133,19 +133,31 @@ function ttyName(): string {
   }
 }
 
-/** The state dir: `--state-dir`, else the config file's, else the default; a broken config must not lock the owner out. */
-async function stateDirFrom(config: string | undefined): Promise<{ dir: string; warning?: string }> {
+/**
+ * The state dir: `--state-dir`, else the config file's, else the default. A config that cannot be read or is not
+ * valid still lets a password set in the default state dir log in (a broken config must not shut the owner out),
+ * but `unreadable` says why nobody may choose a first password: it might be set where the config points.
+ */
+async function stateDirFrom(
+  config: string | undefined,
+): Promise<{ dir: string; warning?: string; unreadable?: string }> {
   const path = config ?? DEFAULT_CONFIG_PATH;
   let text: string;
   try {
     text = await promisify(readFile)(path, 'utf8');
-  } catch {
-    return { dir: DEFAULT_STATE_DIR };
+  } catch (err) {
+    const why = `cannot read ${path} (${(err as NodeJS.ErrnoException).code ?? String(err)})`;
+    return { dir: DEFAULT_STATE_DIR, unreadable: `${why}; no password can be chosen until it is fixed` };
   }
   try {
     return { dir: parseConfigText(text, path).supervisor.state_dir };
   } catch (err) {
-    return { dir: DEFAULT_STATE_DIR, warning: `${(err as Error).message}; using ${DEFAULT_STATE_DIR}` };
+    const first = (err as Error).message.split('\n')[0]!;
+    return {
+      dir: DEFAULT_STATE_DIR,
+      warning: `${first}; using ${DEFAULT_STATE_DIR}`,
+      unreadable: `${first}; no password can be chosen until it is fixed`,
+    };
   }
 }
 
@@ -172,10 +184,12 @@ export async function consoleCommand(argv: string[], controlPath = DEFAULT_CONTR
     return usage('console needs a terminal (for one command use skyminer <command>)');
   }
   let stateDir = values['state-dir'];
+  let firstUseRefused: string | undefined;
   if (stateDir === undefined) {
     const found = await stateDirFrom(values.config);
     if (found.warning) process.stderr.write(`skyminer: ${found.warning}\r\n`);
     stateDir = found.dir;
+    firstUseRefused = found.unreadable;
   }
   const console_ = new Console({
     input: process.stdin,
@@ -185,6 +199,7 @@ export async function consoleCommand(argv: string[], controlPath = DEFAULT_CONTR
     by: `console:${ttyName()}`,
     idleLockMs: Number(idle) * 1000,
     shell: loginShell(),
+    ...(firstUseRefused ? { firstUseRefused } : {}),
   });
   // Ctrl-C is a keystroke for the console, never a way to kill it; the init system stops it with SIGTERM.
   process.on('SIGINT', () => {});

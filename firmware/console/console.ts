@@ -8,6 +8,7 @@ import { KeyLineReader } from './key-reader.js';
 import {
   LOGIN_DELAY,
   loginDelayMs,
+  PASSWORD_RULES,
   passwordProblem,
   verifyPassword,
   type LoginDelayPolicy,
@@ -30,6 +31,11 @@ export interface ConsoleOptions {
   loginDelay?: LoginDelayPolicy;
   /** The login shell `shell` opens. */
   shell: string[];
+  /**
+   * Set when the device config could not be read: the password may live elsewhere, so nobody is offered to choose
+   * one (the console stays locked unless a password is already set where it looked); the text says why.
+   */
+  firstUseRefused?: string;
 }
 
 const PROMPT = 'skyminer> ';
@@ -148,6 +154,11 @@ export class Console {
         await this.readKeys('', false);
         continue;
       }
+      if (state.kind === 'unset' && this.options.firstUseRefused) {
+        this.write(`console locked: ${this.options.firstUseRefused}\r\n`);
+        await this.readKeys('', false);
+        continue;
+      }
       if (state.kind === 'unset') {
         if (await this.firstPassword()) return true;
         continue;
@@ -169,6 +180,7 @@ export class Console {
   /** First boot: no password exists anywhere, so the owner at the console chooses one. */
   private async firstPassword(): Promise<boolean> {
     this.write(`No console password is set on this box. Choose one now.\r\n`);
+    this.write(`${PASSWORD_RULES}\r\n`);
     const first = await this.readKeys('new password: ', false);
     if (first === null) return false;
     const problem = passwordProblem(first);

@@ -3,7 +3,11 @@ import { mkdir, readFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { writeFileAtomic } from '../lib/files.js';
 
-/** The console password file in the state dir: one line, a scrypt hash, or `!` for "no login on this box". */
+/**
+ * The console password file in the state dir: one line, a scrypt hash, or `!` for "no login on this box". No file:
+ * the first person at the console chooses the password (physical access to the box is ownership). A file that
+ * cannot be read keeps the console locked.
+ */
 export const PASSWORD_FILE = 'console-password';
 export const MIN_PASSWORD_LENGTH = 8;
 
@@ -68,6 +72,10 @@ export async function verifyPassword(password: string, hash: string): Promise<bo
 export type PasswordState =
   { kind: 'unset' } | { kind: 'set'; hash: string } | { kind: 'locked'; reason: string };
 
+/** Why a `!` password file keeps the console shut, and the way out with the card in hand. */
+export const LOCKED_REASON =
+  'console login is switched off; with the card in hand, put skyminer/console-password-reset on its boot partition';
+
 export class PasswordStore {
   constructor(readonly path: string) {}
 
@@ -81,7 +89,7 @@ export class PasswordStore {
       return { kind: 'locked', reason: `cannot read ${this.path} (${code ?? String(err)})` };
     }
     const line = text.split('\n')[0]!.trim();
-    if (line === '!') return { kind: 'locked', reason: 'this box was built without a console password' };
+    if (line === '!') return { kind: 'locked', reason: LOCKED_REASON };
     if (parseHash(line) === null)
       return { kind: 'locked', reason: `${this.path} does not hold a password hash` };
     return { kind: 'set', hash: line };
@@ -93,6 +101,11 @@ export class PasswordStore {
     await writeFileAtomic(this.path, (await hashPassword(password)) + '\n', 0o600);
   }
 }
+
+/** The rules passwordProblem() applies, as the console shows them before the first password is chosen. */
+export const PASSWORD_RULES =
+  `rules: ${MIN_PASSWORD_LENGTH} to 256 characters, no control characters; a passphrase of several words is good. ` +
+  "Forgotten: put an empty file skyminer/console-password-reset on the card's boot partition and restart.";
 
 /** Why a new password is refused, or null when it is acceptable. */
 export function passwordProblem(password: string): string | null {

@@ -17,7 +17,7 @@ export interface SystemOptions {
   firmwareVersion: string;
   /** crypt(3) hash for root; absent: the console stays locked until the owner sets one. */
   passwordHash?: string;
-  /** The skyminer console's password (scrypt, as `hashPassword` writes it); absent: the console stays locked. */
+  /** The skyminer console's password (scrypt, as `hashPassword` writes it); absent: chosen at first use. */
   consolePasswordHash?: string;
   sshKeys: readonly string[];
   /** The box secret (64 hex digits) for every board flashed from this image; absent: the manager draws one. */
@@ -234,11 +234,13 @@ export async function stageSystem(tree: StagingTree, o: SystemOptions): Promise<
   tree.file('/etc/skyminer/image-release', imageRelease(o));
   tree.file('/usr/share/skyminer/skyminer.conf.base', bakedConfigText(p));
   tree.file('/etc/skyminer/skyminer.conf', bakedConfigText(p));
-  // "!" keeps the console locked: no password is in the image unless the build was given one.
+  // No password is ever in the image unless the build was given its hash: without one there is no password file,
+  // and the first person at the serial console chooses the password (firmware/console/console.ts).
   const baked = bakedConfig(p);
   const stateDir = baked.supervisor.state_dir;
   tree.dir(stateDir, { mode: 0o700 });
-  tree.file(`${stateDir}/${PASSWORD_FILE}`, `${o.consolePasswordHash ?? '!'}\n`, { mode: 0o600 });
+  if (o.consolePasswordHash !== undefined)
+    tree.file(`${stateDir}/${PASSWORD_FILE}`, `${o.consolePasswordHash}\n`, { mode: 0o600 });
   if (o.boxSecret !== undefined) {
     const path = baked.auth.box_secret;
     if (!tree.get(dirname(path))) tree.dir(dirname(path), { mode: 0o700 });

@@ -195,6 +195,7 @@ describe('the console login on a fresh box', () => {
     const dir = await mkdtemp(join(tmpdir(), 'first-boot-'));
     const c = open([], dir);
     await c.expect('No console password is set on this box. Choose one now.');
+    await c.expect('rules: 8 to 256 characters, no control characters');
     await c.type('short\r');
     await c.expect('not accepted: too short: at least 8 characters');
     await c.type('first choice\r');
@@ -211,13 +212,26 @@ describe('the console login on a fresh box', () => {
     await c.login('my console password');
   });
 
-  it('stays locked when the image was built without a console password', async () => {
+  it('stays locked when the password file switches login off, and says how to reset it with the card', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'no-login-'));
     await writeFile(join(dir, 'console-password'), '!\n');
     const c = open([], dir);
-    await c.expect('console locked: this box was built without a console password');
+    await c.expect('console locked: console login is switched off; with the card in hand');
     await c.type('status\r');
-    await c.expect('console locked: this box was built without a console password');
+    await c.expect('skyminer/console-password-reset on its boot partition');
     expect(c.recent).not.toMatch(/skyminer>|8 up/);
+  });
+
+  it('offers no first password while its config cannot be read', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'bad-config-'));
+    const config = join(dir, 'skyminer.conf');
+    await writeFile(config, '[box\nboards = 4\n');
+    const s = new ConsoleSession(['--control', sim.control, '--config', config]);
+    sessions.push(s);
+    await s.expect('console locked: ');
+    await s.expect('no password can be chosen until it is fixed');
+    await s.type('a password of mine\r');
+    await s.expect('console locked: ');
+    expect(s.text).not.toMatch(/Choose one now|new password:|skyminer>/);
   });
 });

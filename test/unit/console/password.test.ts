@@ -8,6 +8,7 @@ import {
   loginDelayMs,
   parseHash,
   passwordProblem,
+  LOCKED_REASON,
   PasswordStore,
   verifyPassword,
 } from '../../../firmware/console/password.js';
@@ -48,7 +49,7 @@ describe('console password', () => {
     await writeFile(file, '!\n');
     expect(await store.read()).toEqual({
       kind: 'locked',
-      reason: 'this box was built without a console password',
+      reason: LOCKED_REASON,
     });
     await writeFile(file, 'hunter2\n');
     expect(await store.read()).toEqual({ kind: 'locked', reason: `${file} does not hold a password hash` });
