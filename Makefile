@@ -4,7 +4,7 @@ SHELL := /bin/bash
 NODE_OK := $(shell node -e 'process.exit(+process.versions.node.split(".")[0] >= 20 ? 0 : 1)' 2>/dev/null && echo yes)
 SOURCES := $(shell find firmware drivers images test -name "*.ts" 2>/dev/null) $(wildcard firmware/sim/smart/*) firmware/sim/smartctl-stand-in.sh tsconfig.json
 
-.PHONY: help deps build run test lint typecheck unit bench clean panel-pictures rig test-hil image image-deps test-image skywire go-deps test-skywire release-check
+.PHONY: help deps build run test lint typecheck unit bench clean panel-pictures rig test-hil test-box image image-deps test-image skywire go-deps test-skywire release-check
 
 help:
 	@echo "make run    install what is missing, then start the simulated Skyminer"
@@ -133,6 +133,11 @@ test-hil: build rig image-deps skywire
 
 test-skywire: build skywire .cache/skywire-apt.stamp
 	PATH=$$PATH:/sbin:/usr/sbin npx vitest run --config vitest.skywire.config.ts --reporter=default --reporter=json --outputFile.json=.cache/vitest-skywire.json
+
+# The whole box alone (make test-hil runs it with the rest of the QEMU tier): four boards booted from the emulator
+# image on one LAN, the manager's GPIO lines wired to the workers' power and reset (test/box).
+test-box: build image-deps skywire
+	npx vitest run --config vitest.hil.config.ts test/box
 
 test: typecheck lint unit test-skywire test-hil
 

@@ -1,9 +1,10 @@
 import { defineConfig } from 'vitest/config';
 
-// The QEMU tests (make test-hil): one machine at a time, since the host has two cores and other work.
+// The QEMU tier (make test-hil): the real drivers on Debian's kernels (test/hil) and the whole box booted from the
+// image (test/box), one file at a time, since the host has two cores and other work.
 export default defineConfig({
   test: {
-    include: ['test/hil/**/*.test.ts'],
+    include: ['test/hil/**/*.test.ts', 'test/box/**/*.test.ts'],
     fileParallelism: false,
     maxWorkers: 1,
     // Generous: Node on armv7 under TCG on a busy two-core host takes a minute or more per start.

@@ -51,6 +51,31 @@ export interface Exit {
   atMs: number;
 }
 
+/**
+ * Copies the kernel and initramfs named in the image's extlinux.conf into `dir`, as U-Boot would load them, and
+ * returns their paths with the kernel command line.
+ */
+export async function extractBootFiles(
+  image: string,
+  dir: string,
+): Promise<{ kernel: string; initrd?: string; append: string }> {
+  const head = Buffer.alloc(SECTOR);
+  const fh = await open(image, 'r');
+  await fh.read(head, 0, SECTOR, 0);
+  await fh.close();
+  const boot = decodeMbr(head).partitions.find((p) => p.bootable);
+  if (!boot) throw new Error(`${image}: no bootable partition`);
+  const offset = boot.start * SECTOR;
+  const entry = parseExtlinux(await readFatText(image, offset, 'extlinux/extlinux.conf'));
+  const kernel = join(dir, 'kernel');
+  const initrd = join(dir, 'initrd');
+  const env = { MTOOLS_SKIP_CHECK: '1' };
+  await run('mcopy', ['-n', '-i', `${image}@@${offset}`, `::${entry.kernel}`, kernel], { env });
+  if (entry.initrd)
+    await run('mcopy', ['-n', '-i', `${image}@@${offset}`, `::${entry.initrd}`, initrd], { env });
+  return { kernel, ...(entry.initrd ? { initrd } : {}), append: entry.append };
+}
+
 export class QemuSession {
   private out = '';
   private cursor = 0;
@@ -81,21 +106,8 @@ export class QemuSession {
   }
 
   static async start(o: BootOptions): Promise<QemuSession> {
-    const head = Buffer.alloc(SECTOR);
-    const fh = await open(o.image, 'r');
-    await fh.read(head, 0, SECTOR, 0);
-    await fh.close();
-    const boot = decodeMbr(head).partitions.find((p) => p.bootable);
-    if (!boot) throw new Error(`${o.image}: no bootable partition`);
-    const offset = boot.start * SECTOR;
-    const entry = parseExtlinux(await readFatText(o.image, offset, 'extlinux/extlinux.conf'));
     const scratch = await mkdtemp(join(tmpdir(), 'skyminer-boot-'));
-    const kernel = join(scratch, 'kernel');
-    const initrd = join(scratch, 'initrd');
-    const env = { MTOOLS_SKIP_CHECK: '1' };
-    await run('mcopy', ['-i', `${o.image}@@${offset}`, `::${entry.kernel}`, kernel], { env });
-    if (entry.initrd)
-      await run('mcopy', ['-i', `${o.image}@@${offset}`, `::${entry.initrd}`, initrd], { env });
+    const { kernel, initrd, append } = await extractBootFiles(o.image, scratch);
     const machine =
       o.arch === 'aarch64'
         ? { bin: 'qemu-system-aarch64', args: ['-M', 'virt', '-cpu', 'cortex-a53'] }
@@ -121,9 +133,9 @@ export class QemuSession {
       '-no-reboot',
       '-kernel',
       kernel,
-      ...(entry.initrd ? ['-initrd', initrd] : []),
+      ...(initrd ? ['-initrd', initrd] : []),
       '-append',
-      `${entry.append} ${o.extraAppend ?? ''}`.trim(),
+      `${append} ${o.extraAppend ?? ''}`.trim(),
       '-drive',
       `file=${o.image},format=raw,if=virtio`,
       ...(o.snapshot === false ? [] : ['-snapshot']),
