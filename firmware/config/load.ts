@@ -1,4 +1,4 @@
-import { readFile } from 'node:fs/promises';
+import { open } from 'node:fs/promises';
 import { parse, TomlError } from 'smol-toml';
 import type { z } from 'zod';
 import { configSchema, type Config } from './schema.js';
@@ -26,11 +26,33 @@ export function defaultConfig(overrides: Record<string, unknown> = {}): Config {
 export async function loadConfig(path = DEFAULT_CONFIG_PATH): Promise<Config> {
   let text: string;
   try {
-    text = await readFile(path, 'utf8');
+    text = await readBounded(path, MAX_CONFIG_BYTES);
   } catch (err) {
+    if (err instanceof ConfigError) throw err;
     throw new ConfigError(`${path}: cannot read (${(err as NodeJS.ErrnoException).code ?? String(err)})`);
   }
   return parseConfigText(text, path);
+}
+
+/** A config is a few kilobytes; anything past this (a device such as /dev/zero, a wrong file) is refused. */
+export const MAX_CONFIG_BYTES = 1 << 20;
+
+/** Reads at most `max` bytes, refusing a longer file without reading the rest of it. */
+async function readBounded(path: string, max: number): Promise<string> {
+  const file = await open(path, 'r');
+  try {
+    const buffer = Buffer.alloc(max + 1);
+    let size = 0;
+    while (size <= max) {
+      const { bytesRead } = await file.read(buffer, size, max + 1 - size, null);
+      if (bytesRead === 0) break;
+      size += bytesRead;
+    }
+    if (size > max) throw new ConfigError(`${path}: longer than ${max} bytes; not a config file`);
+    return buffer.subarray(0, size).toString('utf8');
+  } finally {
+    await file.close();
+  }
 }
 
 export function parseConfigText(text: string, source: string): Config {

@@ -88,6 +88,15 @@ describe('config', () => {
     expect(bad('[box\nboards = 8')).toThrow(/^skyminer\.conf:1:\d+: not valid TOML/);
   });
 
+  it('refuses an endless or huge file after reading at most a megabyte', async () => {
+    await expect(loadConfig('/dev/zero')).rejects.toThrow(
+      '/dev/zero: longer than 1048576 bytes; not a config file',
+    );
+    const dir = await mkdtemp(join(tmpdir(), 'config-'));
+    await writeFile(join(dir, 'big.conf'), '#'.repeat(2 << 20));
+    await expect(loadConfig(join(dir, 'big.conf'))).rejects.toThrow(/big\.conf: longer than 1048576 bytes/);
+  });
+
   it('refuses a missing file with one line and writes nothing', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'conf-'));
     await expect(loadConfig(join(dir, 'missing.conf'))).rejects.toThrow(ConfigError);
