@@ -1,5 +1,5 @@
 // The firmware in the image: the compiled JavaScript, the production node_modules, and the native addons
-// (i2c-bus, epoll for onoff, node-pty) cross-built for the target with node-gyp: Debian's cross compilers for
+// (i2c-bus, node-pty) cross-built for the target with node-gyp: Debian's cross compilers for
 // glibc targets, zig (a pinned npm input, fetched only when a musl target is built) for musl targets.
 import { createHash } from 'node:crypto';
 import { access, copyFile, mkdir, open, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
@@ -11,7 +11,7 @@ import type { PackageRecord } from '../rootfs/source.js';
 import { stageHostDir } from '../rootfs/stage-host-dir.js';
 import type { StagingTree } from '../rootfs/staging.js';
 
-export const NATIVE_ADDONS = ['i2c-bus', 'epoll', 'node-pty'] as const;
+export const NATIVE_ADDONS = ['i2c-bus', 'node-pty'] as const;
 
 const CROSS = {
   aarch64: {

@@ -78,7 +78,6 @@ describe(`${PROFILE} image`, () => {
     expect(await elf('/usr/bin/node')).toBe(0xb7);
     for (const addon of [
       '/usr/lib/skyminer/node_modules/i2c-bus/build/Release/i2c.node',
-      '/usr/lib/skyminer/node_modules/epoll/build/Release/epoll.node',
       '/usr/lib/skyminer/node_modules/node-pty/build/Release/pty.node',
     ])
       expect(await elf(addon)).toBe(0xb7);

@@ -224,7 +224,6 @@ const STAND_INS: PackageSpec[] = [
 
 const ADDONS = [
   '/usr/lib/skyminer/node_modules/i2c-bus/build/Release/i2c.node',
-  '/usr/lib/skyminer/node_modules/epoll/build/Release/epoll.node',
   '/usr/lib/skyminer/node_modules/node-pty/build/Release/pty.node',
   '/usr/lib/skyminer/drivers/native/build/Release/skyminer_native.node',
 ];
