@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { silentLogger, type Logger } from '../../drivers/logger.js';
 import { WDIOF_CARDRESET, type Watchdog } from '../../drivers/watchdog/watchdog.js';
 import { openEnvelope, seal } from '../auth/envelope.js';
-import { CommandGuard } from '../auth/freshness.js';
+import { CommandGuard, NonceMemory } from '../auth/freshness.js';
 import { bindUdp, type Datagrams, type Peer } from '../protocol/datagrams.js';
 import type { HeartbeatFigures } from '../protocol/figures.js';
 import {
@@ -50,6 +50,7 @@ export class Agent {
   private readonly startedAt = performance.now();
   private readonly logger: Logger;
   private readonly guard = new CommandGuard(this.bootId);
+  private readonly probes = new NonceMemory();
   private readonly manager: Peer;
   resetReason: ResetReason = 'unknown';
   /** Datagrams refused (bad tag, stale, malformed), for tests and the log. */
@@ -141,6 +142,11 @@ export class Agent {
     }
     const message = decoded.message;
     if (message.type === 'probe') {
+      // A replayed probe gets no answer: answering every copy would make the board a reflector.
+      if (!this.probes.firstTime(message.nonce)) {
+        this.rejected++;
+        return;
+      }
       this.reply(from, {
         type: 'probe-answer',
         board: message.board,

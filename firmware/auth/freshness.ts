@@ -25,3 +25,23 @@ export class CommandGuard {
     return undefined;
   }
 }
+
+/**
+ * The agent's guard for probes: a nonce is answered at most once, so a recorded probe replayed at the board gets
+ * no answer (the board is no reflector). Only the latest `capacity` nonces are kept: memory stays bounded, and the
+ * manager draws a fresh random nonce for every probe, so a forgotten one is never asked again honestly.
+ */
+export class NonceMemory {
+  private readonly seen = new Set<string>();
+
+  constructor(private readonly capacity = 256) {}
+
+  /** True the first time `nonce` is offered (it is then remembered), false for a repeat. */
+  firstTime(nonce: string): boolean {
+    if (this.seen.has(nonce)) return false;
+    this.seen.add(nonce);
+    // A Set iterates in insertion order: the first entry is the oldest.
+    if (this.seen.size > this.capacity) this.seen.delete(this.seen.values().next().value!);
+    return true;
+  }
+}

@@ -119,6 +119,22 @@ describe('agent', () => {
     await agent.stop();
   });
 
+  it('answers a probe nonce once: a replayed probe gets no answer, a fresh one does', async () => {
+    const { agent, net } = agentWith();
+    await agent.start();
+    net.sent.length = 0;
+    const probe = (nonce: string) => seal(key, 3, encodeMessage({ type: 'probe', board: 3, nonce }));
+    const from = { address: '127.0.0.1', port: 7700 };
+    for (let i = 0; i < 5; i++) net.deliver(probe('0123456789abcdef'), from);
+    net.deliver(probe('fedcba9876543210'), from);
+    expect(sentMessages(net)).toEqual([
+      { type: 'probe-answer', board: 3, boot_id: agent.bootId, nonce: '0123456789abcdef' },
+      { type: 'probe-answer', board: 3, boot_id: agent.bootId, nonce: 'fedcba9876543210' },
+    ]);
+    expect(agent.rejected).toBe(4);
+    await agent.stop();
+  });
+
   it('reboots on a signed command for this boot, once; a replay or another boot is refused', async () => {
     let reboots = 0;
     const { agent, net } = agentWith({ reboot: () => reboots++ });

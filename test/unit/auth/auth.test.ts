@@ -6,7 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { deriveAttachKey } from '../../../firmware/auth/attach-key.js';
 import { enrolBoard, loadBoxSecret } from '../../../firmware/auth/enrol.js';
 import { openEnvelope, seal } from '../../../firmware/auth/envelope.js';
-import { CommandGuard, outsideWindow } from '../../../firmware/auth/freshness.js';
+import { CommandGuard, NonceMemory, outsideWindow } from '../../../firmware/auth/freshness.js';
 import { BoxKeys, deriveBoardKey, formatKey, KeyError, parseKey } from '../../../firmware/auth/keys.js';
 
 const secret = Buffer.alloc(32, 0x5a);
@@ -79,6 +79,17 @@ describe('freshness', () => {
     expect(guard.accept('aaaaaaaa', 9)).toMatch(/not after 10/);
     expect(guard.accept('bbbbbbbb', 11)).toMatch(/for boot bbbbbbbb/);
     expect(guard.accept('aaaaaaaa', 11)).toBeUndefined();
+  });
+
+  it('lets a probe nonce through once, remembering only the latest few', () => {
+    const memory = new NonceMemory(3);
+    expect(memory.firstTime('n1')).toBe(true);
+    expect(memory.firstTime('n1')).toBe(false);
+    for (const n of ['n2', 'n3']) expect(memory.firstTime(n)).toBe(true);
+    expect(memory.firstTime('n1')).toBe(false);
+    expect(memory.firstTime('n4')).toBe(true); // n1, the oldest, is forgotten
+    expect(memory.firstTime('n3')).toBe(false);
+    expect(memory.firstTime('n1')).toBe(true);
   });
 });
 
