@@ -65,6 +65,20 @@ async function main(args: string[]): Promise<number> {
   }
 }
 
+/*
+ * A reader that goes away (`skyminer events --follow | head -1`) ends the command quietly with exit 0, whatever
+ * writes to stdout: a running role stops as on SIGTERM (so it saves its state), anything else exits at once.
+ */
+let readerGone = false;
+process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+  if (err.code !== 'EPIPE' && err.code !== 'ERR_STREAM_DESTROYED') throw err;
+  if (readerGone) return;
+  readerGone = true;
+  process.exitCode = 0;
+  if (process.listenerCount('SIGTERM') > 0) process.emit('SIGTERM', 'SIGTERM');
+  else process.exit(0);
+});
+
 main(process.argv.slice(2)).then(
   (code) => {
     process.exitCode = code;

@@ -1,7 +1,9 @@
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runSkyminer } from '../helpers/skyminer.js';
+import { runSkyminer, SKYMINER } from '../helpers/skyminer.js';
 import { startSimProcess, type SimProcess } from '../helpers/sim-process.js';
 
 let sim: SimProcess;
@@ -63,6 +65,21 @@ describe('skyminer CLI against a running simulator', () => {
       disks: expect.objectContaining({ failing: 0 }) as unknown, // the count fills in as heartbeats carry the reports
       rewards: expect.objectContaining({ stale: expect.any(Boolean) as unknown }) as unknown,
     });
+  });
+
+  it('ends `events --follow` quietly with exit 0 when its reader goes away, as `| head -1` does', async () => {
+    const follow = spawn(process.execPath, [SKYMINER, '--control', sim.control, 'events', '--follow'], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stderr = '';
+    follow.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    const exited = once(follow, 'exit');
+    await once(follow.stdout, 'data');
+    follow.stdout.destroy(); // the reader is gone: the next line written meets a closed pipe
+    // New events to print: each reset is one.
+    for (let i = 0; i < 3 && follow.exitCode === null; i++) await cli('board', '5', 'reset', '--yes');
+    const [code] = await exited;
+    expect({ code, stderr }).toEqual({ code: 0, stderr: '' });
   });
 
   it('resets board 3 only with --yes, and the event log names the CLI user as who asked', async () => {
