@@ -13,6 +13,10 @@ help:
 	@echo "make image BOARD=<profile>  build a card image and its update bundle into out/ (profiles: images/boards/*.toml)"
 	@echo "make release-check  before a release, with an Alpine mirror: boot an Alpine image with Alpine's kernel in QEMU"
 
+# apt's lists, refreshed before an install; one list failing (a mirror caught mid-sync) does not stop the install
+# from the lists that did update.
+APT_UPDATE = { $$SUDO apt-get update -qq || echo "apt-get update failed for some lists; installing from the others"; }
+
 # System packages the native addons and tests need (python3, make, g++ build the addons with node-gyp; the
 # attach-key tests check the key with OpenSSH's ssh-keygen).
 .cache/apt.stamp:
@@ -21,7 +25,7 @@ help:
 	if [ -n "$$missing" ]; then \
 	  echo "installing:$$missing"; \
 	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
-	  $$SUDO apt-get update -qq && $$SUDO apt-get install -y -qq python3 make g++ openssh-client; \
+	  $(APT_UPDATE) && $$SUDO apt-get install -y -qq python3 make g++ openssh-client; \
 	fi
 	@touch $@
 
@@ -49,7 +53,7 @@ IMAGE_APT := e2fsprogs mtools fdisk dosfstools qemu-system-arm xz-utils openssl 
 	for a in arm64 armhf; do dpkg --print-foreign-architectures | grep -qx $$a || { $$SUDO dpkg --add-architecture $$a; update=1; }; done; \
 	for p in $(IMAGE_APT); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
 	[ -z "$$update$$missing" ] || { echo "image builder needs:$$missing (and the arm64/armhf package lists)"; \
-	  $$SUDO apt-get update -qq && { [ -z "$$missing" ] || DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq --no-install-recommends $$missing; }; }
+	  $(APT_UPDATE) && { [ -z "$$missing" ] || DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq --no-install-recommends $$missing; }; }
 	@touch $@
 
 image-deps: .cache/image-deps.stamp .cache/go.stamp
@@ -63,7 +67,7 @@ image-deps: .cache/image-deps.stamp .cache/go.stamp
 	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
 	  grep -rqs bookworm-backports /etc/apt/sources.list /etc/apt/sources.list.d/ || \
 	    echo 'deb http://deb.debian.org/debian bookworm-backports main' | $$SUDO tee /etc/apt/sources.list.d/bookworm-backports.list >/dev/null; \
-	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq --no-install-recommends -t bookworm-backports golang-1.22-go; \
+	  $(APT_UPDATE) && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq --no-install-recommends -t bookworm-backports golang-1.22-go; \
 	fi
 	@touch $@
 
@@ -106,7 +110,7 @@ unit: build image-deps skywire
 	  echo "installing QEMU and cross tools for the HIL tests"; \
 	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
 	  $$SUDO dpkg --add-architecture arm64 && $$SUDO dpkg --add-architecture armhf && \
-	  $$SUDO apt-get update -qq && $$SUDO apt-get install -y -qq qemu-system-arm g++-aarch64-linux-gnu \
+	  $(APT_UPDATE) && $$SUDO apt-get install -y -qq qemu-system-arm g++-aarch64-linux-gnu \
 	    g++-arm-linux-gnueabihf file cpio kmod >/dev/null; \
 	fi
 	@touch $@
@@ -127,7 +131,7 @@ test-hil: build rig image-deps skywire
 	if [ -n "$$missing" ]; then \
 	  echo "installing redis-server and iproute2 for the real-Skywire tests"; \
 	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
-	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq --no-install-recommends redis-server iproute2 >/dev/null; \
+	  $(APT_UPDATE) && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq --no-install-recommends redis-server iproute2 >/dev/null; \
 	fi
 	@touch $@
 
