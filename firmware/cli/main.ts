@@ -79,29 +79,34 @@ process.stdout.on('error', (err: NodeJS.ErrnoException) => {
   else process.exit(0);
 });
 
-main(process.argv.slice(2)).then(
-  (code) => {
-    process.exitCode = code;
-  },
-  (err: unknown) => {
-    if (err instanceof ConfigError || err instanceof KeyError) {
-      console.error(`skyminer: ${err.message}`);
-      process.exitCode = 78; // EX_CONFIG
-      return;
-    }
-    if (err instanceof UsageError) {
-      console.error(`skyminer: ${err.message}`);
-      process.exitCode = 2;
-      return;
-    }
-    // parseArgs reports unknown or malformed options with a code; keep them to one line too.
-    const code = (err as { code?: string }).code;
-    if (code?.startsWith('ERR_PARSE_ARGS')) {
-      console.error(`skyminer: ${(err as Error).message}`);
-      process.exitCode = 2;
-      return;
-    }
-    console.error(`skyminer: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);
-    process.exitCode = 1;
-  },
-);
+main(process.argv.slice(2))
+  .then(
+    (code) => {
+      process.exitCode = code;
+    },
+    (err: unknown) => {
+      if (err instanceof ConfigError || err instanceof KeyError) {
+        console.error(`skyminer: ${err.message}`);
+        process.exitCode = 78; // EX_CONFIG
+        return;
+      }
+      if (err instanceof UsageError) {
+        console.error(`skyminer: ${err.message}`);
+        process.exitCode = 2;
+        return;
+      }
+      // parseArgs reports unknown or malformed options with a code; keep them to one line too.
+      const code = (err as { code?: string }).code;
+      if (code?.startsWith('ERR_PARSE_ARGS')) {
+        console.error(`skyminer: ${(err as Error).message}`);
+        process.exitCode = 2;
+        return;
+      }
+      console.error(`skyminer: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);
+      process.exitCode = 1;
+    },
+  )
+  .finally(() => {
+    // A command that failed is over: timers or sockets a half-started role left behind must not keep it running.
+    if (process.exitCode !== 0 && process.exitCode !== undefined) process.exit();
+  });

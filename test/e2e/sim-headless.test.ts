@@ -1,4 +1,5 @@
-import { mkdtemp, readFile } from 'node:fs/promises';
+import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
+import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -101,6 +102,40 @@ describe('skyminer sim --headless', () => {
     const bad = await runSkyminer(['sim', '--headless', '--duration', '1', '--page', 'board:9']);
     expect(bad.code).toBe(2);
     expect(bad.stderr).toMatch(/^skyminer: --page: no page "board:9"; pages are overview, board:1, /);
+  });
+
+  it('refuses a control socket in use, a file as --control or --state-dir and a bad --snapshot at once, in one line', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'sim-'));
+    const file = join(dir, 'a-file');
+    await writeFile(file, 'not a socket\n');
+    const inUse = join(dir, 'control.sock');
+    const server = createServer((s) => s.destroy());
+    await new Promise<void>((resolve) => server.listen(inUse, resolve));
+    const sim = (...extra: string[]) =>
+      // A run that started would last a minute: each refusal must come well before.
+      runSkyminer(
+        ['sim', '--headless', '--boards', '4', '--duration', '60', '--boot-ms', '100', ...extra],
+        15_000,
+      );
+    try {
+      const cases: [string[], string][] = [
+        [['--control', inUse], `--control: ${inUse} is in use: another supervisor is serving it`],
+        [['--control', file], `--control: ${file} is in the way and is not a socket`],
+        [['--state-dir', file], `--state-dir: ${file} is not a directory`],
+        [['--snapshot', join(dir, 'missing', 'p.png')], `--snapshot: cannot write ${join(dir, 'missing', 'p.png')}: no such directory`],
+        [['--snapshot', dir], `--snapshot: ${dir} is a directory`],
+      ]; // prettier-ignore
+      for (const [extra, message] of cases)
+        expect(await sim(...extra)).toEqual({ code: 2, stdout: '', stderr: `skyminer: ${message}\n` });
+      // A socket that cannot be made at all (its directory is a file) is found only when the run starts.
+      const late = await sim('--control', join(file, 'control.sock'));
+      expect(late.code).toBe(2);
+      expect(late.stderr.trimEnd().split('\n').at(-1)).toBe(
+        `skyminer: --control: cannot serve a control socket at ${join(file, 'control.sock')}`,
+      );
+    } finally {
+      server.close();
+    }
   });
 
   it('refuses a board count that is not a multiple of 4, with one line and exit code 2', async () => {

@@ -1,6 +1,8 @@
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { constants } from 'node:fs';
+import { access, lstat, mkdtemp, rm, stat, writeFile } from 'node:fs/promises';
+import { createConnection } from 'node:net';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { framebufferToPng } from '../../../drivers/ssd1306/framebuffer.js';
 import type { Logger } from '../../../drivers/logger.js';
@@ -86,6 +88,8 @@ export async function simCommand(argv: string[]): Promise<number> {
     }
   }
 
+  await checkPaths(values);
+
   // Each run keeps its state (ledger, supervisor state) apart from any other run unless told where to keep it.
   const stateDir = values['state-dir'] ?? (await mkdtemp(join(tmpdir(), 'skyminer-sim-')));
   let config;
@@ -150,6 +154,12 @@ export async function simCommand(argv: string[]): Promise<number> {
     await new PasswordStore(passwordFile(stateDir)).set(values['console-password']);
   const started = performance.now();
   await sim.start();
+  if (values.control && !sim.control) {
+    // Asked for by name, the console's way in is part of the run: without it the run is refused, not half-done.
+    await sim.stop();
+    if (values['state-dir'] === undefined) await rm(stateDir, { recursive: true, force: true });
+    throw new UsageError(`--control: cannot serve a control socket at ${values.control}`);
+  }
   const runner = scenario ? new ScenarioRunner(sim, scenario) : undefined;
   runner?.start();
   if (values.control)
@@ -204,4 +214,52 @@ export async function simCommand(argv: string[]): Promise<number> {
   if (values['state-dir'] === undefined) await rm(stateDir, { recursive: true, force: true });
   if (interactive) process.stdout.write('\x1b[?25h\n');
   return 0;
+}
+
+/**
+ * The paths the run needs, checked before anything starts: one that cannot work is named in one line at once,
+ * not met by a stack trace halfway in (state), after a whole run (--snapshot) or never (a socket in use).
+ */
+async function checkPaths(values: {
+  control?: string;
+  'state-dir'?: string;
+  snapshot?: string;
+}): Promise<void> {
+  const kind = async (path: string) => lstat(path).catch(() => undefined);
+  const stateDir = values['state-dir'];
+  const dirStat = stateDir !== undefined ? await stat(stateDir).catch(() => undefined) : undefined;
+  if (stateDir !== undefined && dirStat && !dirStat.isDirectory())
+    throw new UsageError(`--state-dir: ${stateDir} is not a directory`);
+  const control = values.control;
+  const found = control !== undefined ? await kind(control) : undefined;
+  if (control !== undefined && found) {
+    if (!found.isSocket()) throw new UsageError(`--control: ${control} is in the way and is not a socket`);
+    if (await answers(control))
+      throw new UsageError(`--control: ${control} is in use: another supervisor is serving it`);
+  }
+  const snapshot = values.snapshot;
+  if (snapshot !== undefined) {
+    if ((await stat(snapshot).catch(() => undefined))?.isDirectory())
+      throw new UsageError(`--snapshot: ${snapshot} is a directory`);
+    try {
+      await access(dirname(snapshot), constants.W_OK);
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code;
+      throw new UsageError(
+        `--snapshot: cannot write ${snapshot}: ${code === 'ENOENT' ? 'no such directory' : code === 'EACCES' ? 'directory not writable' : String(code)}`,
+      );
+    }
+  }
+}
+
+/** Whether a server accepts connections on the unix socket at `path`. */
+function answers(path: string): Promise<boolean> {
+  return new Promise((resolve) => {
+    const probe = createConnection(path);
+    probe.once('connect', () => {
+      probe.destroy();
+      resolve(true);
+    });
+    probe.once('error', () => resolve(false));
+  });
 }
