@@ -1,5 +1,5 @@
-import { open, readFile, rename, unlink } from 'node:fs/promises';
-import { dirname } from 'node:path';
+import { lstat, open, readdir, readFile, rename, unlink } from 'node:fs/promises';
+import { basename, dirname, join } from 'node:path';
 import type { z } from 'zod';
 
 /*
@@ -36,6 +36,38 @@ export async function writeFileAtomic(path: string, data: string | Buffer, mode 
   await dir?.close();
 }
 
+/** A temporary file younger than this may still be written by a live writer, so it is left alone. */
+export const STALE_TEMP_MS = 60_000;
+
+/**
+ * Removes the temporary files a killed writer left beside `path` (`<name>.tmp-<pid>-<ms>`, as writeFileAtomic names
+ * them): only those of this one file, and only those not modified for `minAgeMs`, so a live writer's is never
+ * touched. Best effort: a directory that cannot be listed is left as it is. Returns the names removed.
+ */
+export async function removeStaleTemps(
+  path: string,
+  now: number = Date.now(),
+  minAgeMs = STALE_TEMP_MS,
+): Promise<string[]> {
+  const dir = dirname(path);
+  const prefix = `${basename(path)}.tmp-`;
+  const names = await readdir(dir).catch(() => [] as string[]);
+  const removed: string[] = [];
+  for (const name of names) {
+    if (!name.startsWith(prefix) || !/^\d+-\d+$/.test(name.slice(prefix.length))) continue;
+    const info = await lstat(join(dir, name)).catch(() => undefined);
+    if (!info?.isFile() || now - info.mtimeMs < minAgeMs) continue;
+    if (
+      await unlink(join(dir, name)).then(
+        () => true,
+        () => false,
+      )
+    )
+      removed.push(name);
+  }
+  return removed;
+}
+
 export type LoadedJson<T> =
   | { status: 'missing' }
   | { status: 'ok'; data: T }
@@ -47,12 +79,16 @@ export type LoadedJson<T> =
    */
   | { status: 'corrupt'; problem: string; aside: string | null; error?: string };
 
-/** Reads a JSON file kept by the firmware; a damaged one is set aside for inspection so the caller starts fresh. */
+/**
+ * Reads a JSON file kept by the firmware; a damaged one is set aside for inspection so the caller starts fresh.
+ * Its owner opens it at start, so this is also when the temporary files of killed writes are swept away.
+ */
 export async function loadJsonFile<T>(
   path: string,
   schema: z.ZodType<T>,
   now: number = Date.now(),
 ): Promise<LoadedJson<T>> {
+  await removeStaleTemps(path);
   let text: string;
   try {
     text = await readFile(path, 'utf8');

@@ -1,4 +1,4 @@
-import { mkdtemp, readdir, readFile, writeFile } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, utimes, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
@@ -156,6 +156,28 @@ describe('supervisor state on disk', () => {
     expect(result.note).toBe(
       `${file}: version: Invalid input: expected 1; kept as ${file}.corrupt-2026-01-02T03-04-05-000Z; starting from what the hardware shows`,
     );
+  });
+
+  it("sweeps at start the temporary files killed writes of the state left, never a live writer's or another file's", async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'sup-state-'));
+    const file = join(dir, 'state.json');
+    await saveState(file, { version: 1, saved_at: 1, boards: [] });
+    const aged = async (name: string, ageS: number) => {
+      await writeFile(join(dir, name), '{"version":1,"sav');
+      const at = Date.now() / 1000 - ageS;
+      await utimes(join(dir, name), at, at);
+    };
+    await aged('state.json.tmp-4242-1700000000000', 120); // a killed writer's
+    await aged('state.json.tmp-4243-1700000001000', 5); // possibly being written right now
+    await aged('rewards-ledger.json.tmp-4242-1700000000000', 120); // another file's: its owner sweeps it
+    await aged('state.json.tmp-notes', 120); // not a name the writer makes
+    expect((await loadState(file)).state?.saved_at).toBe(1);
+    expect((await readdir(dir)).sort()).toEqual([
+      'rewards-ledger.json.tmp-4242-1700000000000',
+      'state.json',
+      'state.json.tmp-4243-1700000001000',
+      'state.json.tmp-notes',
+    ]);
   });
 
   it('writes the state atomically: a complete file every time, no temporary left behind', async () => {
