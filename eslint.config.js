@@ -17,16 +17,28 @@ const LAYERS = [
   ['cli'],
 ];
 
-function layerRules() {
+/*
+ * The image builder's folders, in the same way: shared helpers and the profile at the bottom, then the root
+ * filesystem, the disk layout that holds it, the build stages, and the commands on top.
+ */
+const IMAGE_LAYERS = [
+  ['lib', 'profile', 'apk'],
+  ['rootfs'],
+  ['layout'],
+  ['stages', 'bundle', 'emulator'],
+  ['cli'],
+];
+
+function layerRules(root, layers) {
   const blocks = [];
-  LAYERS.forEach((layer, rank) => {
-    const above = LAYERS.slice(rank).flat();
+  layers.forEach((layer, rank) => {
+    const above = layers.slice(rank).flat();
     for (const folder of layer) {
       const forbidden = above.filter((f) => f !== folder);
       // One block per folder depth, so that a relative import is matched exactly: `../x/` from firmware/f/a.ts.
       for (let depth = 1; depth <= 3; depth++) {
         blocks.push({
-          files: [`firmware/${folder}/${'*/'.repeat(depth - 1)}*.ts`],
+          files: [`${root}/${folder}/${'*/'.repeat(depth - 1)}*.ts`],
           rules: {
             'no-restricted-imports': [
               'error',
@@ -34,9 +46,16 @@ function layerRules() {
                 patterns: [
                   {
                     regex: `^(\\.\\./){${depth}}(${forbidden.join('|')})/`,
-                    message: `imports point down: firmware/${folder} may not import a folder of its own layer or above (eslint.config.js LAYERS)`,
+                    message: `imports point down: ${root}/${folder} may not import a folder of its own layer or above (eslint.config.js)`,
                   },
-                  { regex: '^(\\.\\./)+images/', message: 'the firmware does not import the image builder' },
+                  ...(root === 'firmware'
+                    ? [
+                        {
+                          regex: '^(\\.\\./)+images/',
+                          message: 'the firmware does not import the image builder',
+                        },
+                      ]
+                    : []),
                 ],
               },
             ],
@@ -45,23 +64,28 @@ function layerRules() {
       }
     }
   });
-  blocks.push({
-    files: ['drivers/**/*.ts'],
-    rules: {
-      'no-restricted-imports': [
-        'error',
-        {
-          patterns: [
-            {
-              regex: '^(\\.\\./)+(firmware|images)/',
-              message: 'imports point down: drivers import no firmware',
-            },
-          ],
-        },
-      ],
-    },
-  });
   return blocks;
+}
+
+function driverRules() {
+  return [
+    {
+      files: ['drivers/**/*.ts'],
+      rules: {
+        'no-restricted-imports': [
+          'error',
+          {
+            patterns: [
+              {
+                regex: '^(\\.\\./)+(firmware|images)/',
+                message: 'imports point down: drivers import no firmware',
+              },
+            ],
+          },
+        ],
+      },
+    },
+  ];
 }
 
 export default tseslint.config(
@@ -79,5 +103,7 @@ export default tseslint.config(
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
     },
   },
-  ...layerRules(),
+  ...layerRules('firmware', LAYERS),
+  ...layerRules('images', IMAGE_LAYERS),
+  ...driverRules(),
 );

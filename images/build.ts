@@ -8,7 +8,7 @@ import { makeBundle, rootOfImage, type MadeBundle } from './bundle/make.js';
 import { extlinuxConf, kernelCmdline } from './layout/boot-config.js';
 import { inputDigest } from './layout/identity.js';
 import { assembleImage, signatureOf } from './layout/image.js';
-import { filterFile, run } from './layout/tools.js';
+import { filterFile, run } from './lib/tools.js';
 import { loadProfile, ProfileError } from './profile/load.js';
 import type { Profile } from './profile/schema.js';
 import { DEFAULT_ALPINE_REPOSITORIES, rootfsSource } from './rootfs/alpine.js';
@@ -34,7 +34,7 @@ import {
   targetNativeAddon,
   targetNodeModules,
 } from './stages/firmware.js';
-import { loadLock, sha256File, type Input } from './stages/inputs.js';
+import { loadLock, sha256File, type Input } from './lib/inputs.js';
 import { stageSkywire, type SkywireBuild } from './stages/skywire.js';
 import {
   bakedConfig,

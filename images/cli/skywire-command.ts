@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { repoRoot } from '../build.js';
-import { loadLock } from '../stages/inputs.js';
+import { loadLock } from '../lib/inputs.js';
 import { buildSkywire, type GoArch } from '../stages/skywire.js';
 import type { CommandIo } from './skyminer-image.js';
 

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { parseExtlinux } from '../layout/boot-config.js';
 import { readFatText } from '../layout/fat.js';
 import { decodeMbr, SECTOR } from '../layout/mbr.js';
-import { run } from '../layout/tools.js';
+import { run } from '../lib/tools.js';
 import { open } from 'node:fs/promises';
 
 export interface BootOptions {

@@ -2,7 +2,10 @@
 // not depend on the host's directory order), then one debugfs pass that sets every owner, mode and ctime from
 // the builder's own list. Nothing needs root, a loop device or a mount, and nothing is inherited from the host.
 import { truncate, writeFile } from 'node:fs/promises';
-import { run } from './tools.js';
+import { run } from '../lib/tools.js';
+import type { OwnedEntry } from '../rootfs/staging.js';
+
+export type { OwnedEntry };
 
 /**
  * Features: ext4 with extents, 64bit, flex_bg and metadata_csum, which U-Boot's ext4 reader (2023.01) and every
@@ -25,18 +28,6 @@ export const ROOT_FEATURES: readonly string[] = [
   'dir_nlink',
   'extra_isize',
 ];
-
-export interface OwnedEntry {
-  /** Absolute path inside the filesystem. */
-  path: string;
-  kind: 'dir' | 'file' | 'symlink' | 'chardev' | 'blockdev' | 'fifo';
-  mode: number;
-  uid: number;
-  gid: number;
-  /** Device numbers of a chardev or blockdev. */
-  major?: number;
-  minor?: number;
-}
 
 const TYPE_BITS = {
   dir: 0o040000,

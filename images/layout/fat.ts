@@ -2,7 +2,7 @@
 // --invariant fixes the volume serial and creation time; mtools takes file times from SOURCE_DATE_EPOCH.
 import { copyFile, mkdtemp, rm, truncate, utimes, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
-import { run } from './tools.js';
+import { run } from '../lib/tools.js';
 
 export interface FatFile {
   /** Path inside the partition, e.g. `extlinux/extlinux.conf`. */

@@ -2,10 +2,10 @@
 // Alpine mirror it cannot). Everything above the base (firmware, services, first boot, layout) is the boards'.
 import { join } from 'node:path';
 import { debianArch } from '../profile/schema.js';
-import { run } from '../layout/tools.js';
-import { describeInput, unpackInput, type Input } from '../stages/inputs.js';
+import { run } from '../lib/tools.js';
+import { describeInput, unpackInput, type Input } from '../lib/inputs.js';
 import { readdir, stat } from 'node:fs/promises';
-import { stagedNode } from '../stages/firmware.js';
+import { stagedNode } from './node-binary.js';
 import type { BaseSystem, BuildContext, PackageRecord, RootfsSource } from './source.js';
 import { stageHostDir } from './stage-host-dir.js';
 import type { StagingTree } from './staging.js';

@@ -1,5 +1,5 @@
 import type { Profile } from '../profile/schema.js';
-import type { InputLock } from '../stages/inputs.js';
+import type { InputLock } from '../lib/inputs.js';
 import type { StagingTree } from './staging.js';
 
 export interface BuildContext {

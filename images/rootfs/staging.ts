@@ -4,7 +4,19 @@
 import { constants } from 'node:fs';
 import { chmod, copyFile, lutimes, mkdir, readdir, symlink, utimes, writeFile } from 'node:fs/promises';
 import { join, posix } from 'node:path';
-import type { OwnedEntry } from '../layout/ext4.js';
+
+/** One entry of the tree with the owner and mode the filesystem must record (written by layout/ext4). */
+export interface OwnedEntry {
+  /** Absolute path inside the filesystem. */
+  path: string;
+  kind: 'dir' | 'file' | 'symlink' | 'chardev' | 'blockdev' | 'fifo';
+  mode: number;
+  uid: number;
+  gid: number;
+  /** Device numbers of a chardev or blockdev. */
+  major?: number;
+  minor?: number;
+}
 
 interface Common {
   mode: number;

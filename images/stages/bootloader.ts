@@ -2,7 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { isSunxiSpl } from '../layout/disk.js';
 import type { Profile } from '../profile/schema.js';
-import { describeInput, unpackInput, type InputLock } from './inputs.js';
+import { describeInput, unpackInput, type InputLock } from '../lib/inputs.js';
 
 /** A board whose bootloader no reachable package provides, built without the file: names what to supply. */
 export class BootloaderMissing extends Error {

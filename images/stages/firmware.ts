@@ -4,30 +4,15 @@
 import { createHash } from 'node:crypto';
 import { access, copyFile, mkdir, open, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
-import { run } from '../layout/tools.js';
+import { run } from '../lib/tools.js';
 import type { Profile } from '../profile/schema.js';
-import { describeInput, type InputLock, unpackInput } from './inputs.js';
+import { describeInput, type InputLock, unpackInput } from '../lib/inputs.js';
 import type { PackageRecord } from '../rootfs/source.js';
 import { stageHostDir } from '../rootfs/stage-host-dir.js';
 import type { StagingTree } from '../rootfs/staging.js';
+import { CROSS } from '../lib/cross.js';
 
 export const NATIVE_ADDONS = ['i2c-bus', 'node-pty'] as const;
-
-const CROSS = {
-  aarch64: {
-    triple: 'aarch64-linux-gnu',
-    gypArch: 'arm64',
-    elfMachine: 0xb7,
-    zigTarget: ['-target', 'aarch64-linux-musl', '-mcpu=cortex_a53'],
-  },
-  // The boards' cores: Cortex-A53 (A64, H5) and Cortex-A7 (H3); zig's generic arm CPU would mean ARMv6.
-  armv7: {
-    triple: 'arm-linux-gnueabihf',
-    gypArch: 'arm',
-    elfMachine: 0x28,
-    zigTarget: ['-target', 'arm-linux-musleabihf', '-mcpu=cortex_a7'],
-  },
-} as const;
 
 /** The pinned zig (images/inputs.lock.json) that cross-builds the addons for musl. */
 export const ZIG_INPUT = 'zig-linux-x64';
@@ -414,18 +399,4 @@ export async function stageFirmware(
     hasConsole: await exists(join(dist, 'firmware', 'console', 'cli.js')),
     packages,
   };
-}
-
-/** The official Node build for the target, stripped once and cached. */
-export async function stagedNode(unpacked: string, profile: Profile, cacheDir: string): Promise<string> {
-  const out = join(cacheDir, `node-${profile.arch}-stripped`);
-  const src = join(unpacked, 'package', 'bin', 'node');
-  const stamp = `${out}.from`;
-  const from = await readFile(stamp, 'utf8').catch(() => '');
-  if (from === src && (await exists(out))) return out;
-  await copyFile(src, `${out}.tmp`);
-  await run(`${CROSS[profile.arch].triple}-strip`, ['--strip-all', `${out}.tmp`]);
-  await run('mv', [`${out}.tmp`, out]);
-  await writeFile(stamp, src);
-  return out;
 }

@@ -7,10 +7,10 @@ import { access, copyFile, mkdir, mkdtemp, rename, rm, stat, writeFile } from 'n
 import { delimiter, dirname, isAbsolute, join, resolve } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { createGunzip } from 'node:zlib';
-import { run } from '../layout/tools.js';
+import { run } from '../lib/tools.js';
 import type { Profile } from '../profile/schema.js';
 import type { StagingTree } from '../rootfs/staging.js';
-import { describeInput, type InputLock, type SourceInput } from './inputs.js';
+import { describeInput, type InputLock, type SourceInput } from '../lib/inputs.js';
 
 export const SKYWIRE_INPUT = 'skywire';
 /** Where the boards keep Skywire: the paths `skywire cli config gen -p` writes into a visor config. */

@@ -1,7 +1,7 @@
 import { readFile, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { repoRoot } from '../../images/build.js';
-import { loadLock, type SourceInput } from '../../images/stages/inputs.js';
+import { loadLock, type SourceInput } from '../../images/lib/inputs.js';
 import { buildSkywire, findGo, goBuild, SKYWIRE_INPUT, type GoArch } from '../../images/stages/skywire.js';
 import { HypervisorClient } from '../../firmware/skywire/hypervisor-client.js';
 import { SkywireLab } from '../skywire/lab.js';

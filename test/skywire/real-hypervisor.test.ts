@@ -5,7 +5,7 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { repoRoot } from '../../images/build.js';
-import { loadLock } from '../../images/stages/inputs.js';
+import { loadLock } from '../../images/lib/inputs.js';
 import { buildSkywire } from '../../images/stages/skywire.js';
 import { RewardsService } from '../../firmware/rewards/service.js';
 import { HypervisorClient } from '../../firmware/skywire/hypervisor-client.js';

@@ -7,7 +7,7 @@ import { gzipSync } from 'node:zlib';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { repoRoot } from '../../../images/build.js';
 import { bootableKernel, isArm64Image, zbootHeader } from '../../../images/rootfs/kernel-image.js';
-import { loadLock, unpackInput } from '../../../images/stages/inputs.js';
+import { loadLock, unpackInput } from '../../../images/lib/inputs.js';
 import { zbootImage } from '../../lib/zboot.js';
 
 const repo = repoRoot();

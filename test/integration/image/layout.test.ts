@@ -15,7 +15,7 @@ import { listProfiles, loadProfile } from '../../../images/profile/load.js';
 import type { Profile } from '../../../images/profile/schema.js';
 import { StagingTree } from '../../../images/rootfs/staging.js';
 import { BootloaderMissing, resolveBootloader } from '../../../images/stages/bootloader.js';
-import { loadLock } from '../../../images/stages/inputs.js';
+import { loadLock } from '../../../images/lib/inputs.js';
 import { stageSystem } from '../../../images/stages/system.js';
 
 const repo = repoRoot();

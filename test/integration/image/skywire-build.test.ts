@@ -10,7 +10,7 @@ import { promisify } from 'node:util';
 import { gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { repoRoot } from '../../../images/build.js';
-import { loadLock, type InputLock, type SourceInput } from '../../../images/stages/inputs.js';
+import { loadLock, type InputLock, type SourceInput } from '../../../images/lib/inputs.js';
 import {
   buildSkywire,
   findGo,

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { repoRoot } from '../../../images/build.js';
 import { imageNodeVersion, nodeHeadersFor } from '../../../images/stages/firmware.js';
-import { loadLock } from '../../../images/stages/inputs.js';
+import { loadLock } from '../../../images/lib/inputs.js';
 
 const alpineNode = (version: string) => ({
   name: 'nodejs',

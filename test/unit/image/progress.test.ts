@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { plainProgress, TerminalProgress } from '../../../images/cli/progress.js';
-import { filterFile } from '../../../images/layout/tools.js';
+import { filterFile } from '../../../images/lib/tools.js';
 
 function terminal(columns = 80) {
   const writes: string[] = [];

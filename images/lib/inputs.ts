@@ -5,7 +5,7 @@ import { createReadStream } from 'node:fs';
 import { access, mkdir, mkdtemp, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { z } from 'zod';
-import { run } from '../layout/tools.js';
+import { run } from './tools.js';
 
 const debInput = z.strictObject({
   kind: z.literal('deb'),
