@@ -94,7 +94,7 @@ describe('the console in a terminal', () => {
     expect(operator).toHaveLength(1); // the refused one never reached the supervisor
     expect(operator[0]).toMatchObject({
       operation: 'reset',
-      by: expect.stringMatching(/^console:pts\/\d+$/),
+      by: expect.stringMatching(/^uid=\d+ pid=\d+ \(console:pts\/\d+\)$/),
     });
     expect(backUp(events)).toBeGreaterThan(events.indexOf(operator[0]!));
     // The answer to the question is not a command to recall.
