@@ -27,26 +27,23 @@ export async function loadSigningKey(file: string): Promise<KeyObject> {
   const text = await readFile(file, 'utf8').catch((err: NodeJS.ErrnoException) => {
     throw new UpdateKeyError(`signing key ${file}: cannot read (${err.code ?? err.message})`);
   });
-  let key: KeyObject;
-  try {
-    key = createPrivateKey(text);
-  } catch {
-    throw new UpdateKeyError(`signing key ${file}: not a private key in PEM form`);
-  }
-  if (key.asymmetricKeyType !== 'ed25519')
-    throw new UpdateKeyError(`signing key ${file}: an ${key.asymmetricKeyType} key, expected Ed25519`);
-  return key;
+  return ed25519(() => createPrivateKey(text), `signing key ${file}`, 'a private key');
 }
 
 export function parsePublicKey(text: string, name: string): KeyObject {
+  return ed25519(() => createPublicKey(text), `update key ${name}`, 'a public key');
+}
+
+/** A PEM key that must be Ed25519; `what` names the file in every refusal. */
+function ed25519(parse: () => KeyObject, what: string, kind: string): KeyObject {
   let key: KeyObject;
   try {
-    key = createPublicKey(text);
+    key = parse();
   } catch {
-    throw new UpdateKeyError(`update key ${name}: not a public key in PEM form`);
+    throw new UpdateKeyError(`${what}: not ${kind} in PEM form`);
   }
   if (key.asymmetricKeyType !== 'ed25519')
-    throw new UpdateKeyError(`update key ${name}: an ${key.asymmetricKeyType} key, expected Ed25519`);
+    throw new UpdateKeyError(`${what}: an ${key.asymmetricKeyType} key, expected Ed25519`);
   return key;
 }
 
