@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { parseUtcDate } from './utc-date.js';
 
 const port = z.int().min(1).max(65535);
 const ipv4 = z
@@ -177,11 +178,20 @@ export const configSchema = z
     rewards: z
       .strictObject({
         enabled: z.boolean().default(true),
-        /** Lowest visor version that earns rewards. */
+        /** Lowest visor version that earns rewards (the network raises it about 14 days after each release). */
         min_version: z
           .string()
           .regex(/^v?\d+\.\d+\.\d+$/, 'expected a version such as v1.3.26')
           .default('v1.3.26'),
+        /** The UTC day min_version applies from, YYYY-MM-DD; "" (default): in force already. Until that day a
+         * visor below it still earns, and `rewards` says it must move. */
+        min_version_from: z
+          .string()
+          .refine(
+            (d) => d === '' || parseUtcDate(d) !== null,
+            'expected a date such as 2026-05-22 (YYYY-MM-DD, a day that exists), or "" for in force already',
+          )
+          .default(''),
         uptime_threshold_pct: z.number().gt(0).max(100).default(75),
         /** The yearly pool shared daily among the eligible shares of the whole network. */
         pool_sky_per_year: z.number().min(0).default(408_000),

@@ -282,15 +282,19 @@ export function rewardsText(r: RewardsJson): string {
         b.last_payout_sky === null ? '-' : `${b.last_payout_sky} SKY`
       }`,
     ),
+    clean(
+      `Version floor: ${b.min_version}${b.min_version_from ? ` from ${b.min_version_from}` : ''} · below it: ${belowFloor(r)}`,
+    ),
     table(
       [
         { title: 'BOARD', align: 'right' },
         { title: 'ONLINE' },
-        { title: 'UPTIME TODAY', align: 'right' },
+        { title: 'UPTIME', align: 'right' },
         { title: 'ON TRACK' },
         { title: 'RX', align: 'right' },
         { title: 'TX', align: 'right' },
-        { title: 'KEY', max: 12 },
+        { title: 'VERSION', max: 9 },
+        { title: 'KEY', max: 10 },
       ],
       r.boards.map((x) => [
         String(x.board),
@@ -299,13 +303,28 @@ export function rewardsText(r: RewardsJson): string {
         x.on_track ? 'yes' : 'no',
         bitRate(x.rx_bps),
         bitRate(x.tx_bps),
+        x.version ?? '-',
         x.pk ?? '-',
       ]),
     ),
   ];
-  for (const x of r.boards)
+  for (const x of r.boards) {
     if (x.reasons.length) lines.push(clean(`board ${x.board}: ${x.reasons.join('; ')}`));
+    if (x.warnings.length) lines.push(clean(`board ${x.board}: ${x.warnings.join('; ')}`));
+  }
   return lines.join('\n');
+}
+
+/** The boards whose visor is below the version floor, as the floor line says them. */
+function belowFloor(r: RewardsJson): string {
+  const below = r.boards.filter((x) => x.version_standing === 'below').map((x) => x.board);
+  const soon = r.boards.filter((x) => x.version_standing === 'below-soon').map((x) => x.board);
+  if (!below.length && !soon.length) return 'none';
+  const list = (ns: number[]) => (ns.length === 1 ? `board ${ns[0]}` : `boards ${ns.join(', ')}`);
+  return [
+    ...(below.length ? [`${list(below)} (not earning)`] : []),
+    ...(soon.length ? [`${list(soon)} (must update by then)`] : []),
+  ].join(', ');
 }
 
 /** One event on one line: time since the supervisor started, board, name, then its details as key=value. */

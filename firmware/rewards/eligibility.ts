@@ -1,5 +1,5 @@
 import { DAY_MS, dayStart } from './day.js';
-import { versionAtLeast } from './version.js';
+import { judgeVersion, type FloorStanding } from './version-floor.js';
 
 export interface EligibilityInput {
   nowMs: number;
@@ -11,6 +11,8 @@ export interface EligibilityInput {
   dmsgConnected: boolean;
   version: string | null;
   minVersion: string;
+  /** When minVersion applies from (UTC midnight, ms); absent or null: in force already. */
+  minVersionFromMs?: number | null;
   thresholdPct: number;
 }
 
@@ -22,6 +24,10 @@ export interface Eligibility {
   onTrack: boolean;
   /** Why the board is not on track, one short phrase each; empty when it is. */
   reasons: string[];
+  /** The version against the network's floor (version-floor.ts). */
+  versionStanding: FloorStanding;
+  /** A floor not yet in force that the version is below: on track today, not from that day. */
+  warning: string | null;
 }
 
 /**
@@ -41,14 +47,17 @@ export function eligibility(input: EligibilityInput): Eligibility {
   }
   if (!input.rewardAddress) reasons.push('no reward address');
   if (input.online && !input.dmsgConnected) reasons.push('not connected to dmsg');
-  if (input.version === null) {
-    reasons.push('version unknown');
-  } else {
-    const ok = versionAtLeast(input.version, input.minVersion);
-    if (ok === null) reasons.push(`version ${input.version} unreadable`);
-    else if (!ok) reasons.push(`version ${input.version} below ${input.minVersion}`);
-  }
-  return { uptimeTodayPct, reachablePct, onTrack: reasons.length === 0, reasons };
+  const floor = { version: input.minVersion, fromMs: input.minVersionFromMs ?? null };
+  const v = judgeVersion(input.version, floor, input.nowMs);
+  if (!v.earning && v.note) reasons.push(v.note);
+  return {
+    uptimeTodayPct,
+    reachablePct,
+    onTrack: reasons.length === 0,
+    reasons,
+    versionStanding: v.standing,
+    warning: v.earning ? v.note : null,
+  };
 }
 
 /** Whether a finished day met the uptime threshold. */

@@ -2,6 +2,7 @@ import { join } from 'node:path';
 import { silentLogger, type Logger } from '../../drivers/logger.js';
 import type { Config } from '../config/schema.js';
 import { LedgerStore } from './ledger-store.js';
+import { parseUtcDate } from '../config/utc-date.js';
 import { RewardsService, type RewardsServiceOptions } from './service.js';
 
 /** Where the payout and uptime history lives: the configured path, or the supervisor's state directory. */
@@ -36,6 +37,7 @@ export function rewardsServiceFromConfig(
     skycoin: parts.skycoin,
     ...(ledger ? { store: new LedgerStore(ledger, parts.now) } : {}),
     minVersion: r.min_version,
+    minVersionFromMs: r.min_version_from ? parseUtcDate(r.min_version_from) : null,
     thresholdPct: r.uptime_threshold_pct,
     pool: {
       poolSkyPerYear: r.pool_sky_per_year,

@@ -1,4 +1,6 @@
+import { utcDateText } from '../config/utc-date.js';
 import type { RewardsView } from './service.js';
+import type { FloorStanding } from './version-floor.js';
 
 /** One board as `skyminer rewards --json` prints it. */
 export interface BoardRewardsJson {
@@ -11,6 +13,11 @@ export interface BoardRewardsJson {
   /** Bits per second over the transports; null when no sound rate is known yet. */
   rx_bps: number | null;
   tx_bps: number | null;
+  /** The version the visor last reported, and how it stands against the network's floor. */
+  version: string | null;
+  version_standing: FloorStanding;
+  /** What will stop the board earning on a coming date (a floor its version is below). */
+  warnings: string[];
 }
 
 /** The box as `skyminer rewards --json` prints it; the *_est figures are estimates. */
@@ -21,6 +28,9 @@ export interface BoxRewardsJson {
   coin_hours: number | null;
   last_payout_sky: number | null;
   stale: boolean;
+  /** The network's minimum version for rewards, and the UTC day it applies from (null: in force). */
+  min_version: string;
+  min_version_from: string | null;
 }
 
 export interface RewardsJson {
@@ -42,6 +52,9 @@ export function rewardsJson(view: RewardsView): RewardsJson {
       reasons: [...b.reasons],
       rx_bps: b.rxBps === null ? null : Math.round(b.rxBps),
       tx_bps: b.txBps === null ? null : Math.round(b.txBps),
+      version: b.version,
+      version_standing: b.versionStanding,
+      warnings: [...b.warnings],
     })),
     box: {
       sky_per_hour_est: round(view.estimate.skyPerHour, 6),
@@ -50,6 +63,8 @@ export function rewardsJson(view: RewardsView): RewardsJson {
       coin_hours: view.balance ? view.balance.coinHours : null,
       last_payout_sky: view.lastPayout ? view.lastPayout.sky : null,
       stale: view.stale,
+      min_version: view.floor.version,
+      min_version_from: view.floor.fromMs === null ? null : utcDateText(view.floor.fromMs),
     },
   };
 }

@@ -3,6 +3,7 @@ import { transportRates, type CounterSample, type Rates } from '../skywire/bandw
 import type { Balance } from '../skywire/skycoin-client.js';
 import type { VisorFigures } from '../skywire/visor-summary.js';
 import { eligibility } from './eligibility.js';
+import type { FloorStanding } from './version-floor.js';
 import { estimateRewards, type PoolRules, type RewardsEstimate } from './estimate.js';
 import {
   closeDay,
@@ -34,6 +35,8 @@ export interface RewardsServiceOptions {
   /** Where the ledger lives; without one the history is kept in memory only. */
   store?: LedgerStore;
   minVersion: string;
+  /** The UTC day minVersion applies from (ms); absent or null: in force already. */
+  minVersionFromMs?: number | null;
   thresholdPct: number;
   pool: PoolRules;
   summaryPollMs: number;
@@ -58,6 +61,10 @@ export interface BoardRewards {
   rxBps: number | null;
   txBps: number | null;
   version: string | null;
+  /** The version against the network's floor; `below-soon` still earns until the floor's date. */
+  versionStanding: FloorStanding;
+  /** Not a reason today, one from a coming date (a floor the version is below). */
+  warnings: string[];
   rewardAddress: string | null;
   dmsgRoundTripMs: number | null;
 }
@@ -80,6 +87,8 @@ export interface RewardsView {
   hypervisor: SourceView;
   skycoin: SourceView;
   stale: boolean;
+  /** The network's minimum version the boards are judged against, and the day it applies from (null: now). */
+  floor: { version: string; fromMs: number | null };
   /** Conditions the owner should see (a ledger started afresh). */
   alerts: string[];
 }
@@ -239,7 +248,7 @@ export class RewardsService {
 
   view(): RewardsView {
     const now = this.now();
-    const { minVersion, thresholdPct, staleAfterMs } = this.options;
+    const { minVersion, minVersionFromMs, thresholdPct, staleAfterMs } = this.options;
     const boards: BoardRewards[] = [];
     for (const [board, state] of this.boards) {
       const f = state.figures;
@@ -253,6 +262,7 @@ export class RewardsService {
         dmsgConnected: state.known?.dmsgConnected ?? false,
         version: state.known?.version ?? null,
         minVersion,
+        minVersionFromMs: minVersionFromMs ?? null,
         thresholdPct,
       });
       const seen = f !== null || state.known !== null;
@@ -268,6 +278,8 @@ export class RewardsService {
         rxBps: state.rates?.rxBps ?? null,
         txBps: state.rates?.txBps ?? null,
         version: state.known?.version ?? null,
+        versionStanding: e.versionStanding,
+        warnings: seen && e.warning ? [e.warning] : [],
         rewardAddress: state.known?.rewardAddress ?? null,
         dmsgRoundTripMs: f?.online ? f.dmsgRoundTripMs : null,
       });
@@ -290,6 +302,7 @@ export class RewardsService {
       hypervisor,
       skycoin,
       stale: hypervisor.stale || skycoin.stale,
+      floor: { version: minVersion, fromMs: minVersionFromMs ?? null },
       alerts: [...this.alerts],
     };
   }

@@ -153,6 +153,7 @@ describe('skyminer CLI against a running simulator', () => {
     expect(rewards.boards).toHaveLength(8);
     expect(Object.keys(rewards.box)).toEqual([
       'sky_per_hour_est', 'sky_per_day_est', 'balance_sky', 'coin_hours', 'last_payout_sky', 'stale',
+      'min_version', 'min_version_from',
     ]); // prettier-ignore
     const dim = await cli('panel', 'dim');
     expect(dim.code).toBe(0);

@@ -84,6 +84,16 @@ describe('config', () => {
     );
   });
 
+  it('takes the version floor with the UTC day it applies from, and refuses a day that does not exist', () => {
+    const c = parseConfigText('[rewards]\nmin_version = "v1.3.50"\nmin_version_from = "2026-05-22"\n', 'f');
+    expect(c.rewards.min_version_from).toBe('2026-05-22');
+    expect(parseConfigText('', 'f').rewards.min_version_from).toBe('');
+    for (const day of ['2026-02-30', '22/05/2026', '2026-5-22', 'soon'])
+      expect(bad(`[rewards]\nmin_version_from = "${day}"`)).toThrow(
+        /rewards\.min_version_from: expected a date such as 2026-05-22/,
+      );
+  });
+
   it('gives the line and column of a file that is not TOML', () => {
     expect(bad('[box\nboards = 8')).toThrow(/^skyminer\.conf:1:\d+: not valid TOML/);
   });

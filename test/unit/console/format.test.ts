@@ -46,6 +46,9 @@ const rewards: RewardsJson = {
       reasons: [],
       rx_bps: 1_234_567,
       tx_bps: 800,
+      version: 'v1.3.28',
+      version_standing: 'below-soon',
+      warnings: ['version v1.3.28 below v1.3.50, required from 2026-05-22 (in 3 days)'],
     },
     {
       board: 2,
@@ -56,6 +59,9 @@ const rewards: RewardsJson = {
       reasons: ['below 75% uptime today'],
       rx_bps: null,
       tx_bps: null,
+      version: null,
+      version_standing: 'unknown',
+      warnings: [],
     },
   ],
   box: {
@@ -65,6 +71,8 @@ const rewards: RewardsJson = {
     coin_hours: 300,
     last_payout_sky: 1.02,
     stale: false,
+    min_version: 'v1.3.50',
+    min_version_from: '2026-05-22',
   },
 };
 
@@ -129,12 +137,14 @@ describe('console tables', () => {
     const text = rewardsText(rewards);
     for (const line of text.split('\n')) expect(line.length).toBeLessThanOrEqual(80);
     expect(text).toContain('Estimate: ~0.042 SKY/hour, ~1.01 SKY/day (paid daily)');
-    expect(text.split('\n').slice(2, 5)).toEqual([
-      'BOARD  ONLINE  UPTIME TODAY  ON TRACK          RX         TX  KEY',
-      '    1  yes            99.5%  yes       1.2 Mbit/s  800 bit/s  02abcdef012…',
-      '    2  no             40.0%  no                 -          -  -',
+    expect(text.split('\n').slice(2, 6)).toEqual([
+      'Version floor: v1.3.50 from 2026-05-22 · below it: board 1 (must update by then)',
+      'BOARD  ONLINE  UPTIME  ON TRACK          RX         TX  VERSION  KEY',
+      '    1  yes      99.5%  yes       1.2 Mbit/s  800 bit/s  v1.3.28  02abcdef0…',
+      '    2  no       40.0%  no                 -          -  -        -',
     ]);
     expect(text).toContain('board 2: below 75% uptime today');
+    expect(text).toContain('board 1: version v1.3.28 below v1.3.50, required from 2026-05-22 (in 3 days)');
   });
 
   it('prints an event on one line with its details, control characters neutralised', () => {

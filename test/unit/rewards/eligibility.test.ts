@@ -26,7 +26,14 @@ function board(over: Partial<EligibilityInput>): EligibilityInput {
 describe('daily eligibility', () => {
   it('keeps a board on track that has been online all day', () => {
     const e = eligibility(board({}));
-    expect(e).toEqual({ uptimeTodayPct: 100, reachablePct: 100, onTrack: true, reasons: [] });
+    expect(e).toEqual({
+      uptimeTodayPct: 100,
+      reachablePct: 100,
+      onTrack: true,
+      reasons: [],
+      versionStanding: 'meets',
+      warning: null,
+    });
   });
 
   it('keeps a board on track that can still reach 75% by midnight exactly', () => {

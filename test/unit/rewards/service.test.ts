@@ -77,6 +77,9 @@ describe('rewards service', () => {
       reasons: [],
       rx_bps: 10_000,
       tx_bps: 2_000,
+      version: 'v1.3.28',
+      version_standing: 'meets',
+      warnings: [],
     });
     expect(json.box).toEqual({
       sky_per_hour_est: round6(4 / 24),
@@ -85,6 +88,8 @@ describe('rewards service', () => {
       coin_hours: 5,
       last_payout_sky: null,
       stale: false,
+      min_version: 'v1.3.26',
+      min_version_from: null,
     });
   });
 
@@ -172,6 +177,9 @@ describe('rewards service', () => {
       reasons: ['no visor seen at 192.168.0.5'],
       rx_bps: null,
       tx_bps: null,
+      version: null,
+      version_standing: 'unknown',
+      warnings: [],
     });
   });
 });
