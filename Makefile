@@ -115,7 +115,26 @@ unit: build image-deps skywire
 	fi
 	@touch $@
 
-rig: .cache/hil-apt.stamp node_modules/.installed
+# The U-Boot update tests (test/hil/update-uboot.test.ts): Debian's u-boot-qemu is the virt machine's firmware, and
+# its saveenv needs a QEMU of 9.1 or later (bookworm's 7.2 keeps only the first buffer of each flash write, QEMU
+# issue 2343). When the system QEMU is older, bookworm-backports' qemu-system-arm is unpacked into
+# .cache/qemu-uboot for these tests alone; the rest of the tier keeps the system's QEMU.
+.cache/uboot-qemu.stamp: .cache/hil-apt.stamp
+	@SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	dpkg -s u-boot-qemu >/dev/null 2>&1 || { echo "installing u-boot-qemu"; $(APT_UPDATE) && \
+	  DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq --no-install-recommends u-boot-qemu >/dev/null; }; \
+	v=$$(qemu-system-aarch64 --version | sed -n 's/.*version \([0-9]*\)\.\([0-9]*\).*/\1 \2/p' | head -n1); \
+	set -- $$v; if [ "$${1:-0}" -gt 9 ] || { [ "$${1:-0}" = 9 ] && [ "$${2:-0}" -ge 1 ]; }; then exit 0; fi; \
+	[ -x .cache/qemu-uboot/usr/bin/qemu-system-aarch64 ] && exit 0; \
+	echo "unpacking qemu-system-arm from bookworm-backports into .cache/qemu-uboot (U-Boot's flash writes)"; \
+	grep -rqs bookworm-backports /etc/apt/sources.list /etc/apt/sources.list.d/ || \
+	  { echo 'deb http://deb.debian.org/debian bookworm-backports main' | $$SUDO tee /etc/apt/sources.list.d/bookworm-backports.list >/dev/null; $(APT_UPDATE); }; \
+	d=$$(mktemp -d) && chmod 755 $$d && (cd $$d && apt-get download -qq qemu-system-arm/bookworm-backports) && \
+	rm -rf .cache/qemu-uboot && dpkg -x $$d/qemu-system-arm_*.deb .cache/qemu-uboot && rm -rf $$d && \
+	.cache/qemu-uboot/usr/bin/qemu-system-aarch64 --version | head -n1
+	@touch $@
+
+rig: .cache/hil-apt.stamp .cache/uboot-qemu.stamp node_modules/.installed
 	@PATH=$$PATH:/sbin:/usr/sbin bash test/rig/build-root.sh arm64
 	@PATH=$$PATH:/sbin:/usr/sbin bash test/rig/build-root.sh armhf
 

@@ -17,6 +17,10 @@ export interface NativeIoctl {
   ioctlInt(fd: number, request: number, value: number): number;
   /** The credentials the kernel recorded for the peer of a connected unix socket. */
   peerCredentials(fd: number): { pid: number; uid: number; gid: number };
+  /** Bytes of a CFI flash in read-array mode at a physical address (through /dev/mem), a word at a time. */
+  physRead(address: number, length: number): Buffer;
+  /** Erases a CFI flash's blocks at a physical address and programs `data` (whole blocks) there, read back. */
+  cfiWrite(address: number, blockBytes: number, data: Buffer): void;
 }
 
 /** Where node-gyp leaves the addon, from this file's place in both the source tree and dist/. */

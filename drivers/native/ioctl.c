@@ -1,5 +1,5 @@
 // The few Linux ioctls Node cannot make: GPIO character-device line requests (uAPI v2), the watchdog's
-// integer ioctls, and a unix socket peer's credentials (SO_PEERCRED). Plain N-API (C), so one build loads in every Node of the same ABI. Errors are thrown as
+// integer ioctls, a unix socket peer's credentials (SO_PEERCRED), and a CFI NOR flash reached through /dev/mem. Plain N-API (C), so one build loads in every Node of the same ABI. Errors are thrown as
 // Error objects whose `code` is the errno name (EBUSY, ENOENT, ...), like Node's own fs errors.
 #define _GNU_SOURCE
 #include <errno.h>
@@ -7,8 +7,10 @@
 #include <linux/gpio.h>
 #include <node_api.h>
 #include <stdio.h>
+#include <stdint.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/mman.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -211,6 +213,130 @@ static napi_value peer_credentials(napi_env env, napi_callback_info info) {
   return obj;
 }
 
+// A CFI NOR flash (Intel command set) mapped from /dev/mem: QEMU virt's flash, where U-Boot keeps its environment.
+// Debian's arm64 kernel has no CFI or physmap driver, so no /dev/mtd exists for it; read() of /dev/mem refuses
+// device memory on arm64, mmap() does not. The bus is 32 bits wide with two x16 chips side by side, so every
+// command goes to both halves (0x00XX00XX) and both halves' status must say ready.
+#define CFI_BOTH(c) ((uint32_t)(c) | ((uint32_t)(c) << 16))
+#define CFI_READY CFI_BOTH(0x80)
+#define CFI_ERRORS CFI_BOTH(0x3a) /* erase, program, voltage, lock */
+
+struct phys_map {
+  int fd;
+  void *base;
+  size_t len;
+  volatile uint32_t *at;
+};
+
+static int map_phys(napi_env env, napi_value a, napi_value l, struct phys_map *m) {
+  int64_t addr, len;
+  if (napi_get_value_int64(env, a, &addr) != napi_ok || napi_get_value_int64(env, l, &len) != napi_ok ||
+      addr < 0 || len <= 0 || (addr & 3) || (len & 3)) {
+    napi_throw_range_error(env, NULL, "expected a word-aligned address and length");
+    return 0;
+  }
+  long page = sysconf(_SC_PAGESIZE);
+  int64_t start = addr & ~((int64_t)page - 1);
+  m->len = (size_t)(addr - start + len);
+  m->fd = open("/dev/mem", O_RDWR | O_SYNC | O_CLOEXEC);
+  if (m->fd < 0) {
+    throw_errno(env, "/dev/mem");
+    return 0;
+  }
+  m->base = mmap(NULL, m->len, PROT_READ | PROT_WRITE, MAP_SHARED, m->fd, (off_t)start);
+  if (m->base == MAP_FAILED) {
+    throw_errno(env, "/dev/mem mmap");
+    close(m->fd);
+    return 0;
+  }
+  m->at = (volatile uint32_t *)((char *)m->base + (addr - start));
+  return 1;
+}
+
+static void unmap_phys(struct phys_map *m) {
+  munmap(m->base, m->len);
+  close(m->fd);
+}
+
+// Waits for both chips' ready bit at word w; returns the status, or 0 when it never came.
+static uint32_t cfi_wait(volatile uint32_t *w) {
+  *w = CFI_BOTH(0x70);
+  for (long i = 0; i < 50000000; i++) {
+    uint32_t s = *w;
+    if ((s & CFI_READY) == CFI_READY) return s;
+  }
+  return 0;
+}
+
+// physRead(address, length) -> Buffer: the bytes of a flash in read-array mode, read a word at a time.
+static napi_value phys_read(napi_env env, napi_callback_info info) {
+  ARGS(2);
+  struct phys_map m;
+  if (!map_phys(env, argv[0], argv[1], &m)) return NULL;
+  size_t len = m.len - (size_t)((char *)m.at - (char *)m.base);
+  void *data;
+  napi_value buf;
+  napi_create_buffer(env, len, &data, &buf);
+  m.at[0] = CFI_BOTH(0xff);
+  for (size_t i = 0; i < len / 4; i++) {
+    uint32_t w = m.at[i];
+    memcpy((char *)data + i * 4, &w, 4);
+  }
+  unmap_phys(&m);
+  return buf;
+}
+
+// cfiWrite(address, blockBytes, data): erases the flash blocks from address (block-aligned, data a whole number
+// of blocks), programs every word of data that is not all ones, and reads it all back.
+static napi_value cfi_write(napi_env env, napi_callback_info info) {
+  ARGS(3);
+  int32_t block;
+  void *data;
+  size_t len;
+  if (!arg_int(env, argv[1], &block) || block <= 0 ||
+      napi_get_buffer_info(env, argv[2], &data, &len) != napi_ok || len == 0 || len % (size_t)block) {
+    napi_throw_range_error(env, NULL, "expected the block size and data of whole blocks");
+    return NULL;
+  }
+  napi_value lenv;
+  napi_create_int64(env, (int64_t)len, &lenv);
+  struct phys_map m;
+  if (!map_phys(env, argv[0], lenv, &m)) return NULL;
+  const char *fail = NULL;
+  m.at[0] = CFI_BOTH(0x50); /* clear status */
+  for (size_t b = 0; b < len / 4 && !fail; b += (size_t)block / 4) {
+    m.at[b] = CFI_BOTH(0x60); /* unlock the block (confirm 0xd0) */
+    m.at[b] = CFI_BOTH(0xd0);
+    m.at[b] = CFI_BOTH(0x20); /* erase (confirm 0xd0) */
+    m.at[b] = CFI_BOTH(0xd0);
+    uint32_t s = cfi_wait(&m.at[b]);
+    if (!s || (s & CFI_ERRORS)) fail = "flash erase failed";
+    m.at[b] = CFI_BOTH(0x50);
+  }
+  for (size_t i = 0; i < len / 4 && !fail; i++) {
+    uint32_t w;
+    memcpy(&w, (char *)data + i * 4, 4);
+    if (w == 0xffffffffu) continue;
+    m.at[i] = CFI_BOTH(0x40); /* program one word */
+    m.at[i] = w;
+    uint32_t s = cfi_wait(&m.at[i]);
+    if (!s || (s & CFI_ERRORS)) fail = "flash program failed";
+    m.at[i] = CFI_BOTH(0x50);
+  }
+  m.at[0] = CFI_BOTH(0xff); /* back to reading */
+  for (size_t i = 0; i < len / 4 && !fail; i++) {
+    uint32_t w;
+    memcpy(&w, (char *)data + i * 4, 4);
+    if (m.at[i] != w) fail = "flash reads back different from what was written";
+  }
+  unmap_phys(&m);
+  if (fail) {
+    napi_throw_error(env, "EIO", fail);
+    return NULL;
+  }
+  return NULL;
+}
+
 static napi_value init(napi_env env, napi_value exports) {
   napi_property_descriptor props[] = {
       {"gpioChipInfo", NULL, gpio_chip_info, NULL, NULL, NULL, napi_default, NULL},
@@ -221,6 +347,8 @@ static napi_value init(napi_env env, napi_value exports) {
       {"gpioSetValue", NULL, gpio_set_value, NULL, NULL, NULL, napi_default, NULL},
       {"ioctlInt", NULL, ioctl_int, NULL, NULL, NULL, napi_default, NULL},
       {"peerCredentials", NULL, peer_credentials, NULL, NULL, NULL, napi_default, NULL},
+      {"physRead", NULL, phys_read, NULL, NULL, NULL, napi_default, NULL},
+      {"cfiWrite", NULL, cfi_write, NULL, NULL, NULL, napi_default, NULL},
   };
   napi_define_properties(env, exports, sizeof props / sizeof props[0], props);
   return exports;

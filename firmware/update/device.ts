@@ -4,7 +4,8 @@ import { readFile, stat } from 'node:fs/promises';
 import { basename } from 'node:path';
 import type { Slot } from './decision.js';
 import type { SlotDevices } from './install.js';
-import { FileEnvStore, RawEnvStore, type EnvStore } from './uboot-env.js';
+import { loadNativeIoctl } from '../../drivers/native/addon.js';
+import { CfiFlashEnvStore, FileEnvStore, RawEnvStore, type EnvStore, type PhysFlash } from './uboot-env.js';
 
 export const FW_ENV_CONFIG = '/etc/fw_env.config';
 export const RECORD_FILE = '/var/lib/skyminer/update.json';
@@ -29,8 +30,17 @@ export function slotPaths(rootDevice: string): Record<Slot, string> {
   return { A: rootDevice.replace(/\d+$/, '2'), B: rootDevice.replace(/\d+$/, '3') };
 }
 
-/** fw_env.config: one line per copy, "device offset size [sector size]"; # comments. */
-export function parseFwEnvConfig(text: string): EnvStore {
+/** The native addon's /dev/mem access, loaded only when an environment lives on such a flash. */
+const nativeFlash: PhysFlash = {
+  read: (address, length) => loadNativeIoctl().physRead(address, length),
+  write: (address, blockBytes, data) => loadNativeIoctl().cfiWrite(address, blockBytes, data),
+};
+
+/**
+ * fw_env.config: one line per copy, "device offset size [sector size]"; # comments. /dev/mem names a CFI flash
+ * the kernel has no driver for, the offset being its physical address (QEMU virt's, see images/emulator/uboot.ts).
+ */
+export function parseFwEnvConfig(text: string, flash: PhysFlash = nativeFlash): EnvStore {
   const lines = text
     .split('\n')
     .map((l) => l.replace(/#.*/, '').trim())
@@ -48,6 +58,14 @@ export function parseFwEnvConfig(text: string): EnvStore {
     throw new DeviceError(`${FW_ENV_CONFIG}: offsets and sizes must be numbers, both copies the same size`);
   const device = lines[0]![0]!;
   if (lines.length === 1 && !device.startsWith('/dev/')) return new FileEnvStore(device, size);
+  if (device === '/dev/mem') {
+    const block = num(lines[0]![3] ?? String(size));
+    if (lines.length !== 1 || !Number.isInteger(block) || block < size || block % 4 || num(lines[0]![1]!) % 4)
+      throw new DeviceError(
+        `${FW_ENV_CONFIG}: /dev/mem takes one copy, word-aligned, its erase block at least its size`,
+      );
+    return new CfiFlashEnvStore(num(lines[0]![1]!), size, block, flash);
+  }
   return new RawEnvStore(
     device,
     lines.map((l) => num(l[1]!)),

@@ -132,6 +132,39 @@ export class RawEnvStore implements EnvStore {
   }
 }
 
+/** A NOR flash's physical window: the native addon's /dev/mem reads and CFI writes on a board, a fake in tests. */
+export interface PhysFlash {
+  read(address: number, length: number): Buffer;
+  /** Erases the blocks at `address` and programs `data` (whole blocks) there, checked by reading it back. */
+  write(address: number, blockBytes: number, data: Buffer): void;
+}
+
+/**
+ * A U-Boot environment on a CFI NOR flash the kernel has no driver for (QEMU virt's flash under Debian's arm64
+ * kernel): read and written at its physical address through /dev/mem, its erase block at a time. The rest of a
+ * block past the environment is left erased.
+ */
+export class CfiFlashEnvStore implements EnvStore {
+  readonly redundant = false;
+  constructor(
+    readonly address: number,
+    readonly size: number,
+    readonly blockBytes: number,
+    private readonly flash: PhysFlash,
+  ) {}
+  get where(): string {
+    return `the flash at physical 0x${this.address.toString(16)}`;
+  }
+  async read(): Promise<Buffer[]> {
+    return [this.flash.read(this.address, this.size)];
+  }
+  async write(_index: number, data: Buffer): Promise<void> {
+    const whole = Buffer.alloc(Math.ceil(data.length / this.blockBytes) * this.blockBytes, 0xff);
+    data.copy(whole);
+    this.flash.write(this.address, this.blockBytes, whole);
+  }
+}
+
 /** A file on the boot partition (uboot.env: sunxi keeps its environment on FAT): replaced by rename. */
 export class FileEnvStore implements EnvStore {
   readonly redundant = false;

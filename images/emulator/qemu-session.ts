@@ -27,6 +27,14 @@ export interface BootOptions {
   network?: 'none' | 'isolated' | { netdev: string };
   /** The NIC's MAC address (QEMU gives every machine the same one otherwise). */
   mac?: string;
+  /**
+   * Boot through U-Boot as the machine's firmware (-bios) instead of loading the kernel directly: U-Boot runs the
+   * image's boot.scr, its environment on the second flash bank (a 64 MiB file), and a reboot of the guest goes
+   * through U-Boot again instead of ending QEMU. extraAppend does not apply (boot.scr sets the command line).
+   */
+  uboot?: { bios: string; flash: string; qemu: string };
+  /** More disks after the image (QEMU -drive specs), e.g. one holding update bundles. */
+  extraDrives?: string[];
 }
 
 /** QEMU arguments for the board's Ethernet: a virtio NIC (no option ROM: -M virt has no firmware to use it). */
@@ -107,11 +115,36 @@ export class QemuSession {
 
   static async start(o: BootOptions): Promise<QemuSession> {
     const scratch = await mkdtemp(join(tmpdir(), 'skyminer-boot-'));
-    const { kernel, initrd, append } = await extractBootFiles(o.image, scratch);
     const machine =
       o.arch === 'aarch64'
         ? { bin: 'qemu-system-aarch64', args: ['-M', 'virt', '-cpu', 'cortex-a53'] }
         : { bin: 'qemu-system-arm', args: ['-M', 'virt,highmem=off', '-cpu', 'cortex-a15'] };
+    let boot: string[];
+    if (o.uboot) {
+      machine.bin = o.uboot.qemu;
+      boot = [
+        '-bios',
+        o.uboot.bios,
+        '-drive',
+        `if=pflash,index=1,format=raw,file=${o.uboot.flash}`,
+        // As on a board: the watchdog resets the machine, and the reset goes through U-Boot again.
+        '-action',
+        'watchdog=reset',
+      ];
+    } else {
+      const { kernel, initrd, append } = await extractBootFiles(o.image, scratch);
+      boot = [
+        '-action',
+        'watchdog=poweroff',
+        // A reboot (softdog's expiry on the 32-bit machine) ends QEMU too, so a test sees every reset as an exit.
+        '-no-reboot',
+        '-kernel',
+        kernel,
+        ...(initrd ? ['-initrd', initrd] : []),
+        '-append',
+        `${append} ${o.extraAppend ?? ''}`.trim(),
+      ];
+    }
     const args = [
       ...machine.args,
       '-smp',
@@ -127,17 +160,10 @@ export class QemuSession {
       ...networkArgs(o.network, o.mac),
       '-device',
       'i6300esb',
-      '-action',
-      'watchdog=poweroff',
-      // A reboot (softdog's expiry on the 32-bit machine) ends QEMU too, so a test sees every reset as an exit.
-      '-no-reboot',
-      '-kernel',
-      kernel,
-      ...(initrd ? ['-initrd', initrd] : []),
-      '-append',
-      `${append} ${o.extraAppend ?? ''}`.trim(),
+      ...boot,
       '-drive',
       `file=${o.image},format=raw,if=virtio`,
+      ...(o.extraDrives ?? []).flatMap((d) => ['-drive', d]),
       ...(o.snapshot === false ? [] : ['-snapshot']),
     ];
     const child = spawn(machine.bin, args, { stdio: ['pipe', 'pipe', 'pipe'] });
@@ -217,6 +243,12 @@ export class QemuSession {
     const r = await Promise.race([this.exited, timeout]);
     clearTimeout(t);
     return r;
+  }
+
+  /** Pulls the plug: QEMU killed at once, nothing flushed by the guest. */
+  async kill(): Promise<Exit> {
+    if (this.child.exitCode === null && this.child.signalCode === null) this.child.kill('SIGKILL');
+    return this.exited;
   }
 
   async stop(): Promise<void> {

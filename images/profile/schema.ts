@@ -8,8 +8,20 @@ const relPath = z
 
 /** Where the bootloader comes from: a file inside a pinned package, or a file the owner supplies by name. */
 const bootloader = z.discriminatedUnion('kind', [
-  // QEMU loads the kernel itself (from the boot partition's extlinux.conf); nothing sits before the partitions.
-  z.strictObject({ kind: z.literal('none') }),
+  // Nothing sits before the partitions: QEMU loads the kernel itself (from the boot partition's extlinux.conf),
+  // or a U-Boot outside the card (QEMU's -bios) runs its boot.scr.
+  z.strictObject({
+    kind: z.literal('none'),
+    /**
+     * Where that outside U-Boot keeps its environment, as Linux sees it: fw_env.config's "device offset size
+     * [erase block]" (the updates switch the root slot through it; /dev/mem: a flash at that physical address).
+     * Absent: the image has no environment to switch with.
+     */
+    environment: z
+      .string()
+      .regex(/^\/dev\/\S+( (0x[0-9a-f]+|\d+)){2,3}$/, 'expected "device offset size [erase block]"')
+      .optional(),
+  }),
   z.strictObject({
     kind: z.literal('sunxi'),
     /** The sunxi boot ROM reads the SPL 8 KiB into the card. */

@@ -27,8 +27,11 @@ while [ -z "$dev" ] && [ $tries -lt 100 ]; do
   done
   [ -z "$dev" ] && { tries=$((tries + 1)); sleep 0.1; }
 done
-[ -n "$dev" ] || { echo "initramfs: no disk with signature $sig"; exec sh; }
-mount -t ext4 -o rw "$dev" /root || { echo "initramfs: cannot mount $dev"; exec sh; }
+# A root that cannot be found or mounted restarts the board rather than waiting at a shell nobody sees: the boot
+# loader then counts the failed try and falls back to the previous root slot.
+fail() { echo "initramfs: $1; restarting in 5 s"; sleep 5; reboot -f; exit 1; }
+[ -n "$dev" ] || fail "no disk with signature $sig"
+mount -t ext4 -o rw "$dev" /root || fail "cannot mount $dev"
 mount --move /dev /root/dev
 umount /proc /sys
 exec switch_root /root /sbin/init

@@ -40,12 +40,14 @@ export function bootScriptText(o: BootScriptOptions): string {
     'fi',
     `if test "\${skyminer_boot}" = B; then setenv skyminer_part ${part(SLOT_PARTITIONS.B)}; else setenv skyminer_part ${part(SLOT_PARTITIONS.A)}; fi`,
     'echo "skyminer: booting root slot ${skyminer_boot} (partition ${skyminer_part})"',
-    // panic=5: a root that cannot start init reboots into this script instead of hanging.
-    `setenv bootargs "root=PARTUUID=${sig}-\${skyminer_part} ${o.cmdline} skyminer.rootslot=\${skyminer_boot} panic=5"`,
-    // A compressed arm64 kernel needs room to be unpacked.
+    // panic=5: a root that cannot start init reboots into this script instead of hanging. skyminer_args: the
+    // owner's own additions (fw_setenv skyminer_args skyminer.slot=1), kept across updates in the environment.
+    `setenv bootargs "root=PARTUUID=${sig}-\${skyminer_part} ${o.cmdline} skyminer.rootslot=\${skyminer_boot} panic=5 \${skyminer_args}"`,
+    // A compressed arm64 kernel is unpacked into a scratch buffer first: well past the initramfs, which is loaded
+    // before booti runs (U-Boot's QEMU build names no buffer; the sunxi builds do).
     ...(boot === 'booti'
       ? [
-          'if test -z "${kernel_comp_addr_r}"; then setexpr kernel_comp_addr_r ${kernel_addr_r} + 0x4000000; fi',
+          'if test -z "${kernel_comp_addr_r}"; then setexpr kernel_comp_addr_r ${ramdisk_addr_r} + 0x8000000; fi',
           'if test -z "${kernel_comp_size}"; then setenv kernel_comp_size 0x3000000; fi',
         ]
       : []),

@@ -247,8 +247,10 @@ export async function stageSystem(tree: StagingTree, o: SystemOptions): Promise<
     tree.file(path, `${o.boxSecret}\n`, { mode: 0o600 });
   }
   // Where `skyminer update` finds U-Boot's environment (fw_setenv's format): sunxi U-Boot keeps it in uboot.env
-  // on the boot partition (CONFIG_ENV_IS_IN_FAT, 128 KiB, one copy). Machines without U-Boot in the image get none.
+  // on the boot partition (CONFIG_ENV_IS_IN_FAT, 128 KiB, one copy); a U-Boot outside the card where the profile
+  // says (QEMU's virt flash). Machines without U-Boot get none.
   if (p.bootloader.kind === 'sunxi') tree.file('/etc/fw_env.config', '/boot/uboot.env 0x0 0x20000\n');
+  else if (p.bootloader.environment) tree.file('/etc/fw_env.config', `${p.bootloader.environment}\n`);
   tree.file('/etc/modules', etcModules(p));
   tree.file('/etc/network/interfaces', networkInterfaces());
   tree.file(

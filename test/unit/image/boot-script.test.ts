@@ -18,7 +18,11 @@ describe('U-Boot boot script', () => {
       'if test "${skyminer_boot}" = B; then setenv skyminer_part 03; else setenv skyminer_part 02; fi',
     );
     expect(text).toContain(
-      'setenv bootargs "root=PARTUUID=1234abcd-${skyminer_part} rootfstype=ext4 rw console=ttyS0,115200 skyminer.rootslot=${skyminer_boot} panic=5"',
+      'setenv bootargs "root=PARTUUID=1234abcd-${skyminer_part} rootfstype=ext4 rw console=ttyS0,115200 skyminer.rootslot=${skyminer_boot} panic=5 ${skyminer_args}"',
+    );
+    // Unpacked well past the initramfs where U-Boot names no buffer (its QEMU build).
+    expect(text).toContain(
+      'if test -z "${kernel_comp_addr_r}"; then setexpr kernel_comp_addr_r ${ramdisk_addr_r} + 0x8000000; fi',
     );
     expect(text).toContain('load ${devtype} ${devnum}:1 ${fdt_addr_r} /dtbs/sun50i-a64-sopine-baseboard.dtb');
     expect(text.trimEnd().split('\n').at(-1)).toBe(

@@ -65,7 +65,7 @@ describe('baked system files', () => {
     expect(without.get('/var/lib/skyminer/box.secret')).toBeUndefined();
   });
 
-  it('tells skyminer update where U-Boot keeps its environment on a sunxi board, and names none without U-Boot', async () => {
+  it('tells skyminer update where U-Boot keeps its environment: FAT on a sunxi board, flash on QEMU virt, none without U-Boot', async () => {
     const stage = async (name: string) => {
       const tree = new StagingTree();
       const profile = await loadProfile(name);
@@ -80,7 +80,9 @@ describe('baked system files', () => {
       return tree.get('/etc/fw_env.config');
     };
     expect(await stage('pine64-sopine')).toMatchObject({ data: '/boot/uboot.env 0x0 0x20000\n' });
-    expect(await stage('qemu-virt-arm64')).toBeUndefined();
+    // U-Boot as QEMU virt's firmware keeps it on the machine's flash, reached through /dev/mem.
+    expect(await stage('qemu-virt-arm64')).toMatchObject({ data: '/dev/mem 0x4000000 0x40000 0x40000\n' });
+    expect(await stage('qemu-virt-armv7')).toBeUndefined();
   });
 
   it('takes a box secret of 64 hex digits and names the file of anything else', () => {
