@@ -31,6 +31,8 @@ export interface AgentOptions {
   listenPort?: number;
   /** Reboots the board (the `reboot` command on a device); called after the command is acknowledged. */
   reboot?: () => void;
+  /** The manager sent the box's hypervisor key (see protocol/messages.ts `hypervisor-key`). */
+  onHypervisorKey?: (pk: string) => void;
   /** The wall clock stamped into heartbeats. */
   now?: () => number;
 }
@@ -159,6 +161,11 @@ export class Agent {
     if (refused) {
       this.rejected++;
       this.logger.warn(`board ${this.options.board}: command refused: ${refused}`);
+      return;
+    }
+    if (message.type === 'hypervisor-key') {
+      // No acknowledgement: the next heartbeats carry the key the visor trusts, which is what the manager checks.
+      this.options.onHypervisorKey?.(message.pk);
       return;
     }
     this.reply(from, { type: 'command-ack', board: message.board, boot_id: this.bootId, seq: message.seq });

@@ -10,6 +10,10 @@ import { DiskService } from '../disks/disk-service.js';
 import { DEFAULT_CACHE_CONFIG } from '../disks/cache-disk.js';
 import type { Datagrams } from '../protocol/datagrams.js';
 import type { InventoryFigures } from '../protocol/figures.js';
+import { BoardVisor } from '../skywire/board-visor.js';
+import { ensureHypervisorAccount } from '../skywire/hypervisor-account.js';
+import type { VisorHost } from '../skywire/visor-host.js';
+import type { VisorPolicy } from '../skywire/visor-policy.js';
 import { heartbeatFigures } from '../telemetry/heartbeat-figures.js';
 import { inventory, type BoardInventory, type InventorySource } from '../telemetry/inventory.js';
 import { TelemetrySampler } from '../telemetry/sampler.js';
@@ -38,6 +42,17 @@ export interface BoardHardware {
   reboot: () => void;
   /** 32-bit boards: per-driver network counters may wrap at 4 GiB. */
   counters32?: boolean;
+  /** The board's Skywire visor; none on a board without Skywire. */
+  visor?: BoardVisorHardware;
+}
+
+/** Where the board's visor runs, and (on the manager) where its hypervisor answers and its password is kept. */
+export interface BoardVisorHardware {
+  host: VisorHost;
+  hypervisor?: { url: string; passwordFile: string };
+  /** The service's timings (tests and the simulator shorten them). */
+  policy?: VisorPolicy;
+  probeEveryMs?: number;
 }
 
 export interface BoardSoftwareOptions {
@@ -52,6 +67,8 @@ export interface BoardSoftwareOptions {
 /** What runs on a board once it has booted: started and stopped with the board, a fresh one each boot. */
 export interface BoardSoftware {
   readonly agent: Agent;
+  /** The board's visor service; none without Skywire. */
+  readonly visor: BoardVisor | undefined;
   /** What the board is, once read (it is read once, in the background, at start). */
   inventory(): BoardInventory | null;
   start(): Promise<void>;
@@ -82,13 +99,17 @@ export function composeBoard(options: BoardSoftwareOptions): BoardSoftware {
   let found: BoardInventory | null = null;
   let figures: InventoryFigures | null = null;
   let stopped = false;
+  // The visor is a service the agent runs and watches, never a health check: a visor that fails is restarted and
+  // reported, and the watchdog keeps being petted (see agent/health.ts).
+  const visor = hw.visor && boardVisor(board, hw.visor, logger, config.skywire.request_timeout_ms);
   const agent = new Agent({
     board,
     manager: hw.network.manager,
     intervalMs: config.supervisor.heartbeat_interval_ms,
     key: options.key,
     checks: defaultChecks(hw.root, healthLimits(config.agent), hw.statfs),
-    telemetry: () => heartbeatFigures(sampler.latest(), disks.reports(), figures),
+    telemetry: () => heartbeatFigures(sampler.latest(), disks.reports(), figures, visor?.figures() ?? null),
+    ...(visor ? { onHypervisorKey: (pk: string) => void visor.setHypervisorKey(pk) } : {}),
     logger,
     datagrams: hw.network.datagrams,
     // On the manager the supervisor owns the watchdog: a device opens only once, and a hung supervisor must reset it.
@@ -100,12 +121,14 @@ export function composeBoard(options: BoardSoftwareOptions): BoardSoftware {
   });
   return {
     agent,
+    visor,
     inventory: () => found,
     start: async () => {
       // The agent first: a board announces itself even while its disks and inventory are still being looked at.
       await agent.start();
       void sampler.start();
       void disks.start();
+      void visor?.start();
       void inventory(hw.root, hw.inventory).then((inv) => {
         if (stopped) return;
         found = inv;
@@ -117,8 +140,30 @@ export function composeBoard(options: BoardSoftwareOptions): BoardSoftware {
       stopped = true;
       sampler.stop();
       disks.stop();
+      await visor?.stop();
       await agent.stop();
     },
     stall: () => agent.stall(),
   };
+}
+
+/** Board 1's visor hosts the hypervisor and makes its account; every other board's trusts the manager's key. */
+function boardVisor(board: number, hw: BoardVisorHardware, logger: Logger, timeoutMs: number): BoardVisor {
+  const hv = board === 1 ? hw.hypervisor : undefined;
+  return new BoardVisor({
+    host: hw.host,
+    role: board === 1 ? 'hypervisor' : 'visor',
+    ...(hv
+      ? {
+          account: async () => {
+            const outcome = await ensureHypervisorAccount(hv.url, hv.passwordFile, timeoutMs);
+            if (outcome === 'created')
+              logger.info(`hypervisor: account made; its password is in ${hv.passwordFile}`);
+          },
+        }
+      : {}),
+    ...(hw.policy ? { policy: hw.policy } : {}),
+    ...(hw.probeEveryMs !== undefined ? { probeEveryMs: hw.probeEveryMs } : {}),
+    logger,
+  });
 }

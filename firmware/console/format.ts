@@ -123,6 +123,8 @@ export function boardJson(b: BoardView): Record<string, unknown> {
           }
         : null,
     inventory: t?.inventory ?? null,
+    // The board's Skywire visor as its agent last reported it (null: no visor service on the board).
+    visor: t?.visor && b.status === 'up' ? t.visor : null,
   };
 }
 

@@ -45,6 +45,44 @@ export const inventoryFiguresSchema = z.object({
   mem_total_bytes: figure,
 });
 
+/** A Skywire public key: 33 bytes, compressed, as 66 hex digits. */
+export const skywirePk = z
+  .string()
+  .regex(/^0[23][0-9a-f]{64}$/, 'expected a Skywire public key (66 hex digits)');
+
+/** Where the board's visor service is: `no-key` is a worker still waiting for the hypervisor's key. */
+export const visorStatuses = ['no-key', 'starting', 'running', 'stopping', 'waiting', 'stopped'] as const;
+
+/**
+ * The board's Skywire visor, as its agent sees it: the service's state and what the visor's own RPC said last
+ * (version, dmsg, services health, uptime), and the traffic of its transports read on the board itself (its
+ * `transport_logs`, counted per UTC day), since the hypervisor reports every remote visor's counters as zero.
+ */
+export const visorFiguresSchema = z.object({
+  status: z.enum(visorStatuses),
+  /** The visor's public key; null before its keys are made. */
+  pk: skywirePk.nullable(),
+  /** The hypervisor key the visor's config trusts (the manager's visor: its own). */
+  hypervisor_pk: skywirePk.nullable(),
+  version: text(32),
+  dmsg_connected: z.boolean().nullable(),
+  /** The dmsg server round trip. */
+  round_trip_ms: figure,
+  /** `connecting` for the first five minutes of every visor start, then `healthy`. */
+  services_health: text(16),
+  /** Seconds since the running visor process started. */
+  uptime_s: figure,
+  restarts: z.number().min(0),
+  /** Restarting too often lately: the board cannot keep its visor up (the service keeps retrying). */
+  sick: z.boolean(),
+  last_exit: text(80),
+  /** Today's (UTC) transport bytes, and the rate over the last read. */
+  rx_bytes: figure,
+  tx_bytes: figure,
+  rx_bps: figure,
+  tx_bps: figure,
+});
+
 /** At most this many disks ride in a heartbeat; a board has one or two SATA ports. */
 export const MAX_HEARTBEAT_DISKS = 4;
 
@@ -61,10 +99,14 @@ export const heartbeatFiguresSchema = z.object({
   disks: z.array(diskFiguresSchema).max(MAX_HEARTBEAT_DISKS),
   /** Null until the inventory has been read (it may take seconds at start). */
   inventory: inventoryFiguresSchema.nullable().default(null),
+  /** Null on a board without Skywire (or from an agent older than the visor service). */
+  visor: visorFiguresSchema.nullable().default(null),
 });
 
 export type DiskFigures = z.infer<typeof diskFiguresSchema>;
 export type InventoryFigures = z.infer<typeof inventoryFiguresSchema>;
+export type BoardVisorFigures = z.infer<typeof visorFiguresSchema>;
+export type BoardVisorStatus = (typeof visorStatuses)[number];
 export type HeartbeatFigures = z.infer<typeof heartbeatFiguresSchema>;
 
 export type ParsedFigures = { ok: true; figures: HeartbeatFigures } | { ok: false; error: string };

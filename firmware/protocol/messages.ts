@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { parseHeartbeatFigures, type HeartbeatFigures } from './figures.js';
+import { parseHeartbeatFigures, skywirePk, type HeartbeatFigures } from './figures.js';
 
 /** The largest datagram we accept; a heartbeat is a few hundred bytes. */
 export const MAX_DATAGRAM = 4096;
@@ -62,6 +62,19 @@ export const commandSchema = z.strictObject({
   command: z.enum(['soft-reboot']),
 });
 
+/**
+ * Manager to agent, in answer to a heartbeat whose visor trusts another hypervisor key (or none): the key of the
+ * manager's own visor, the box's hypervisor. Bound to the board's boot and rising like a command, so an old key
+ * recorded before a change cannot be replayed to the board.
+ */
+export const hypervisorKeySchema = z.strictObject({
+  type: z.literal('hypervisor-key'),
+  board,
+  boot_id: bootId,
+  seq: z.int().min(0),
+  pk: skywirePk,
+});
+
 export const commandAckSchema = z.strictObject({
   type: z.literal('command-ack'),
   board,
@@ -76,13 +89,14 @@ export type Probe = z.infer<typeof probeSchema>;
 export type ProbeAnswer = z.infer<typeof probeAnswerSchema>;
 export type Command = z.infer<typeof commandSchema>;
 export type CommandAck = z.infer<typeof commandAckSchema>;
+export type HypervisorKey = z.infer<typeof hypervisorKeySchema>;
 
 /** What agents send to the supervisor, and what the supervisor sends to agents. */
 export type AgentMessage = Heartbeat | ProbeAnswer | CommandAck;
-export type ManagerMessage = Probe | Command;
+export type ManagerMessage = Probe | Command | HypervisorKey;
 
 const agentMessage = z.discriminatedUnion('type', [heartbeatWire, probeAnswerSchema, commandAckSchema]);
-const managerMessage = z.discriminatedUnion('type', [probeSchema, commandSchema]);
+const managerMessage = z.discriminatedUnion('type', [probeSchema, commandSchema, hypervisorKeySchema]);
 
 export type Decoded<T> = { ok: true; message: T } | { ok: false; error: string };
 

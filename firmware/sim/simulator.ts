@@ -18,6 +18,7 @@ import type { BoardLines, Supervisor } from '../supervisor/supervisor.js';
 import { EmulatedBoard, type EmulatedBoardState } from './emulated-board.js';
 import { HEALTHY_DISK_REPORT, SATA_BOARDS, SimBoardHardware } from './board-hardware.js';
 import { faultyLink, type LinkFaults } from './link-faults.js';
+import { SimVisorHost, type SimVisorDisk } from './sim-visor.js';
 import { SkywireSim, type SkywireSimOptions } from './skywire-sim.js';
 
 export interface SimulatorOptions {
@@ -54,6 +55,10 @@ export class Simulator {
   readonly boards: EmulatedBoard[] = [];
   /** The manager's own watchdog: when it fires, the manager (and so the supervisor) restarts. */
   readonly managerWatchdog: EmulatedWatchdog;
+  /** Each board's Skywire keys and config: kept across its boots, as on the data partition. */
+  private readonly visorDisks = new Map<number, SimVisorDisk>();
+  /** Each board's visor stand-in in its current boot (the simulator's faults reach the visor through it). */
+  readonly visorHosts = new Map<number, SimVisorHost>();
   /** Each board's network, for faults: cut or delayed. */
   readonly links = new Map<number, LinkFaults>();
   /** Until when the manager's uplink is down (a switch or router reboot), as its kernel tables would show. */
@@ -192,6 +197,10 @@ export class Simulator {
     hardware: SimBoardHardware,
   ): BoardSoftware {
     const { config } = this.options;
+    const disk = this.visorDisks.get(board) ?? { config: null };
+    this.visorDisks.set(board, disk);
+    const visorHost = new SimVisorHost({ board, disk, ...(this.skywire?.visorOf(board) ?? {}) });
+    this.visorHosts.set(board, visorHost);
     const software = composeBoard({
       config,
       board,
@@ -213,6 +222,11 @@ export class Simulator {
               await bindUdp(0, '127.0.0.1', (m) => this.logger.warn(`board ${board}: ${m}`)),
               this.links.get(board)!,
             ),
+        },
+        visor: {
+          host: visorHost,
+          // The visor's RPC is asked more often than on a box, so a killed or hung visor shows within seconds.
+          probeEveryMs: 2000,
         },
         // A real reboot takes a moment after the command is acknowledged; the acknowledgement leaves first.
         reboot: () => {

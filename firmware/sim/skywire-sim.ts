@@ -142,9 +142,9 @@ export class SkywireSim {
     this.lastFollowMs = now;
     this.visors.forEach((visor, i) => {
       const board = i + 1;
+      // The board's visor service starts its visor (firmware/sim/sim-visor.ts); a board that is off has none.
       const running = this.boards.emulatedState(board) === 'running';
-      if (running && !visor.online) visor.start(now);
-      else if (!running && visor.online) visor.stop(now);
+      if (!running && visor.online) visor.stop(now);
       // Some tens of kB/s, different per board, so the boards' figures can be told apart.
       const s = dt / 1000;
       if (visor.online && s > 0) visor.carry((20_000 + 7_000 * board) * s, (8_000 + 3_000 * board) * s);
@@ -161,6 +161,11 @@ export class SkywireSim {
     }
     this.lastDay = day;
     this.onTrackBefore = rewards?.boards.filter((b) => b.onTrack).length ?? 0;
+  }
+
+  /** Board n's emulated visor and the clock it counts by, for the board's visor stand-in (sim-visor.ts). */
+  visorOf(board: number): { emulated: EmulatedVisor | undefined; now: () => number } {
+    return { emulated: this.visors[board - 1], now: this.now };
   }
 
   private started<T>(client: T | null): T {

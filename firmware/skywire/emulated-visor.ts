@@ -80,6 +80,14 @@ export class EmulatedVisor {
     }
   }
 
+  /** The bytes of every transport since the visor started, as its own transport logs would sum them. */
+  traffic(): { recv: number; sent: number } {
+    return this.transports.reduce((t, x) => ({ recv: t.recv + x.recv, sent: t.sent + x.sent }), {
+      recv: 0,
+      sent: 0,
+    });
+  }
+
   uptimeS(nowMs: number): number {
     return this.online ? Math.max(0, nowMs - this.startedAtMs) / 1000 : 0;
   }

@@ -145,6 +145,7 @@ export async function makeVisorConfig(
   tool: SkywireTool,
   spec: VisorConfigSpec,
   dir = SKYWIRE_PACKAGE_DIR,
+  options: { binPath?: string } = {},
 ): Promise<MadeConfig> {
   await mkdir(dir, { recursive: true });
   const scratch = `${spec.out}.gen-${process.pid}.json`;
@@ -162,6 +163,8 @@ export async function makeVisorConfig(
   }
   const hypervisors = checkConfig(config, spec);
   if (dir !== SKYWIRE_PACKAGE_DIR) config = relocateConfig(config, dir);
+  const launcher = config.launcher as Record<string, unknown> | undefined;
+  if (options.binPath && launcher && typeof launcher === 'object') launcher.bin_path = options.binPath;
   await writeFileAtomic(spec.out, JSON.stringify(config, null, 2) + '\n', 0o600);
   await rm(scratch, { force: true });
   return { path: spec.out, pk: spec.keys.pk, hypervisors };

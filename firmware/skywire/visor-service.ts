@@ -2,9 +2,9 @@
 // port), restarted with backoff only after the old process has gone (a visor started too soon dies on `bind:
 // address already in use`). Nothing here touches the watchdog: a missing or failing visor is reported, never a
 // reason to stop petting.
-import type { ChildProcess } from 'node:child_process';
 import { createConnection } from 'node:net';
 import { silentLogger, type Logger } from '../../drivers/logger.js';
+import type { VisorProcess } from './visor-host.js';
 import {
   decideVisor,
   DEFAULT_VISOR_POLICY,
@@ -19,7 +19,7 @@ import {
 
 export interface VisorServiceOptions {
   /** Starts the visor process (`skywire visor -c /opt/skywire/skywire.json`). */
-  spawn: () => ChildProcess;
+  spawn: () => VisorProcess;
   /** True when the visor answers (default: its RPC port, localhost:3435, accepts a connection). */
   probe?: () => Promise<boolean>;
   policy?: VisorPolicy;
@@ -57,7 +57,7 @@ export function tcpProbe(port: number, host = '127.0.0.1', timeoutMs = 2000): ()
 
 export class VisorService {
   private state: VisorState;
-  private child: ChildProcess | null = null;
+  private child: VisorProcess | null = null;
   private readonly policy: VisorPolicy;
   private readonly now: () => number;
   private readonly logger: Logger;
@@ -125,7 +125,7 @@ export class VisorService {
   }
 
   private spawn(): void {
-    let child: ChildProcess;
+    let child: VisorProcess;
     try {
       child = this.options.spawn();
     } catch (err) {

@@ -5,6 +5,7 @@ import type { Watchdog } from '../../drivers/watchdog/watchdog.js';
 import { openEnvelope, seal } from '../auth/envelope.js';
 import { outsideWindow } from '../auth/freshness.js';
 import { bindUdp, type Datagrams, type Peer } from '../protocol/datagrams.js';
+import type { HeartbeatFigures } from '../protocol/figures.js';
 import { decodeAgentMessage, encodeMessage, type ManagerMessage } from '../protocol/messages.js';
 import {
   decide,
@@ -19,6 +20,8 @@ import type { EventSink, SupervisorEvent } from './event-log.js';
 import type { BoardOperation, OperationResult, SupervisorOperator } from './operator.js';
 import { loadState, persistentKey, saveState, toSaved, type SavedBoard } from './state-store.js';
 import { diskEvents } from './disk-events.js';
+import { boxHypervisorKey, hypervisorKeyDue } from './hypervisor-key.js';
+import { visorEvents } from './visor-events.js';
 import { INITIAL_NETWORK, judgeNetwork, type NetworkMemory, type Uplink } from './network-silence.js';
 import type { BoxView } from './view.js';
 
@@ -79,6 +82,8 @@ export class Supervisor implements SupervisorOperator {
   private readonly nonces = new Map<number, Set<string>>();
   private readonly pendingCommand = new Map<number, number>();
   private readonly skewReported = new Map<number, string>();
+  /** When each board was last sent the hypervisor key (it is resent while the board trusts another). */
+  private readonly keySentAt = new Map<number, number>();
   /** Rises across supervisor restarts too (it starts from the clock), as the agents' command guard needs. */
   private commandSeq = Date.now() * 1000;
   /** Line operations run one after another per board, so a pulse never interleaves with a power switch. */
@@ -344,8 +349,10 @@ export class Supervisor implements SupervisorOperator {
         if (!this.apply(board, { kind: 'heartbeat', at, heartbeat: message })) return;
         this.peers.set(board, from);
         // Telemetry of a replaced boot starts over; a board's disks are judged against its own last report.
-        for (const e of diskEvents(before, this.states.get(board)!.telemetry))
+        const after = this.states.get(board)!.telemetry;
+        for (const e of [...diskEvents(before, after), ...visorEvents(before, after)])
           this.record(board, e.event, e.details);
+        this.offerHypervisorKey(board, message.boot_id, after, at);
         return;
       }
       case 'probe-answer': {
@@ -363,6 +370,30 @@ export class Supervisor implements SupervisorOperator {
         this.apply(board, { kind: 'command-ack', at, bootId: message.boot_id });
         return;
     }
+  }
+
+  /**
+   * The answer to a worker's heartbeat whose visor trusts another hypervisor key: the manager's visor key, sealed
+   * with the board's own key and bound to its boot, so a worker's visor trusts a hypervisor only on the manager's
+   * word. Rate-limited per board; the board's next heartbeats show whether it took it.
+   */
+  private offerHypervisorKey(
+    board: number,
+    bootId: string,
+    figures: HeartbeatFigures | undefined,
+    at: number,
+  ): void {
+    const hypervisorPk = boxHypervisorKey(this.states.get(1)?.telemetry);
+    if (!hypervisorKeyDue({ board, figures, hypervisorPk, lastSentAt: this.keySentAt.get(board), now: at }))
+      return;
+    this.keySentAt.set(board, at);
+    this.sendTo(board, {
+      type: 'hypervisor-key',
+      board,
+      boot_id: bootId,
+      seq: ++this.commandSeq,
+      pk: hypervisorPk!,
+    });
   }
 
   /** The heartbeat still counts as a sign of life; only its figures are lost. Logged when the reason changes. */

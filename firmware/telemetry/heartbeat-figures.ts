@@ -1,5 +1,10 @@
 import type { DiskReport } from '../disks/disk-report.js';
-import { MAX_HEARTBEAT_DISKS, type HeartbeatFigures, type InventoryFigures } from '../protocol/figures.js';
+import {
+  MAX_HEARTBEAT_DISKS,
+  type BoardVisorFigures,
+  type HeartbeatFigures,
+  type InventoryFigures,
+} from '../protocol/figures.js';
 import type { TelemetrySummary } from './sample.js';
 
 /**
@@ -11,6 +16,7 @@ export function heartbeatFigures(
   summary: TelemetrySummary | undefined,
   disks: readonly DiskReport[] = [],
   inventory: InventoryFigures | null = null,
+  visor: BoardVisorFigures | null = null,
 ): HeartbeatFigures {
   return {
     uptime_s: summary?.uptime_s ?? null,
@@ -29,6 +35,7 @@ export function heartbeatFigures(
       reasons: d.reasons.slice(0, 3).map((r) => r.slice(0, 120)),
     })),
     inventory,
+    visor: visor && { ...visor, last_exit: visor.last_exit?.slice(0, 80) ?? null },
   };
 }
 

@@ -11,6 +11,14 @@ import { bindUdp } from '../../protocol/datagrams.js';
 import { systemInformation } from '../../telemetry/inventory.js';
 import { enrolBoard } from '../../auth/enrol.js';
 import { UsageError } from '../usage-error.js';
+import { PASSWORD_FILE } from '../../skywire/hypervisor-account.js';
+import {
+  SKYWIRE_BINARY,
+  SKYWIRE_SERVICES_FILE,
+  SkywireHost,
+  skywireDataDir,
+} from '../../skywire/visor-host.js';
+import { join } from 'node:path';
 import { readRoleConfig, stderrLogger, untilStopped } from './device-common.js';
 
 /** `skyminer agent`: every board's role on a real box. */
@@ -41,6 +49,19 @@ export async function agentCommand(argv: string[]): Promise<number> {
     stderrLogger.warn(
       `agent: ${path ? `no ${path}` : 'no watchdog configured'}; running without a hardware watchdog`,
     );
+  // Skywire as the image ships it; its keys, config and the visor's files on the data partition.
+  const skywireDir = skywireDataDir(config.supervisor.state_dir);
+  const visor = existsSync(SKYWIRE_BINARY)
+    ? {
+        host: new SkywireHost({
+          binary: SKYWIRE_BINARY,
+          dir: skywireDir,
+          servicesFile: SKYWIRE_SERVICES_FILE,
+        }),
+        hypervisor: { url: 'http://127.0.0.1:8000', passwordFile: join(skywireDir, PASSWORD_FILE) },
+      }
+    : undefined;
+  if (!visor) stderrLogger.warn(`agent: no ${SKYWIRE_BINARY}; running without a Skywire visor`);
   const software = composeBoard({
     config,
     board,
@@ -60,6 +81,7 @@ export async function agentCommand(argv: string[]): Promise<number> {
       },
       reboot: () => spawn('reboot', { stdio: 'ignore', detached: true }).unref(),
       counters32: process.arch === 'arm',
+      ...(visor ? { visor } : {}),
     },
   });
   await software.start();

@@ -1,0 +1,78 @@
+// The hypervisor's only account (`admin`), made by the manager itself at first boot: a fresh hypervisor gives it to
+// whoever asks first, so the firmware asks as soon as its hypervisor answers. The password is made here, kept on
+// the data partition (readable by root only) and is the owner's to read or change from the console.
+import { randomBytes, randomInt } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
+import { writeFileAtomic } from '../lib/files.js';
+import { HypervisorClient } from './hypervisor-client.js';
+import { SourceError } from './source-error.js';
+
+/** The password file's name in the Skywire data folder. */
+export const PASSWORD_FILE = 'hypervisor-password';
+
+/**
+ * A fresh password the hypervisor's rules take: 6 to 64 printable ASCII characters with an upper- and a lower-case
+ * letter, a digit and a symbol (here 22 characters, about 100 bits of randomness).
+ */
+export function makeHypervisorPassword(): string {
+  return `Sky-${randomBytes(12).toString('base64url')}-${randomInt(10)}`;
+}
+
+/** Why a password is not one the hypervisor takes, or null when it is. */
+export function passwordProblem(password: string): string | null {
+  if (password.length < 6 || password.length > 64) return 'the password must be 6 to 64 characters';
+  if (!/^[!-~]+$/.test(password)) return 'the password must be printable ASCII without spaces';
+  if (
+    !/[A-Z]/.test(password) ||
+    !/[a-z]/.test(password) ||
+    !/[0-9]/.test(password) ||
+    !/[^A-Za-z0-9]/.test(password)
+  )
+    return 'the password needs an upper-case letter, a lower-case letter, a digit and a symbol';
+  return null;
+}
+
+/** The stored password, or null when there is none yet. */
+export async function readHypervisorPassword(file: string): Promise<string | null> {
+  const text = await readFile(file, 'utf8').catch(() => null);
+  const line = text?.split('\n')[0]?.trim();
+  return line ? line : null;
+}
+
+/** The stored password, made and stored first when there is none. */
+export async function hypervisorPassword(file: string): Promise<string> {
+  const found = await readHypervisorPassword(file);
+  if (found) return found;
+  const made = makeHypervisorPassword();
+  await writeFileAtomic(file, `${made}\n`, 0o600);
+  return made;
+}
+
+export type AccountOutcome = 'created' | 'kept';
+
+/**
+ * Makes the hypervisor's account with the stored password, or checks that the account there takes it. An account
+ * that refuses it was made by someone else first (or its password was changed outside the firmware): that is an
+ * error naming the fix, never a loop of guesses.
+ */
+export async function ensureHypervisorAccount(
+  url: string,
+  file: string,
+  timeoutMs = 5000,
+): Promise<AccountOutcome> {
+  const password = await hypervisorPassword(file);
+  const client = new HypervisorClient({ url, password, timeoutMs });
+  const made = await client.createAccount(password);
+  if (made === 'created') return 'created';
+  try {
+    await client.visorsSummary();
+  } catch (err) {
+    if (err instanceof SourceError && err.kind === 'credentials')
+      throw new Error(
+        `the hypervisor's account does not take the password in ${file}: it was made outside the firmware; ` +
+          `set that password in the file, or remove the hypervisor's users.db to let the firmware make it again`,
+      );
+    throw err;
+  }
+  return 'kept';
+}
