@@ -163,7 +163,8 @@ export class VisorService {
       this.release();
       return;
     }
-    this.logger.warn(`visor: stopping it (${reason})`);
+    // Stopping with the service is routine; a visor killed for not answering is news.
+    this.logger[this.state.stopRequested ? 'info' : 'warn'](`visor: stopping it (${reason})`);
     child.kill('SIGTERM');
     this.killTimer = setTimeout(() => child.kill('SIGKILL'), this.options.killGraceMs ?? 15_000);
   }

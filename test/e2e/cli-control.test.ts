@@ -30,7 +30,17 @@ describe('skyminer CLI against a running simulator', () => {
     const json = await cli('boards', '--json');
     const boards = JSON.parse(json.stdout) as Record<string, unknown>[];
     expect(boards.map((b) => Object.keys(b))).toEqual(
-      Array(8).fill(['board', 'role', 'status', 'for_s', 'uptime_s', 'healthy', 'figures', 'inventory']),
+      Array(8).fill([
+        'board',
+        'role',
+        'status',
+        'for_s',
+        'uptime_s',
+        'healthy',
+        'figures',
+        'inventory',
+        'visor',
+      ]),
     );
     expect(boards.map((b) => b.status)).toEqual(Array(8).fill('up'));
     // What each board is, from the inventory its agent read at start (emulated boards answer as systeminformation).
