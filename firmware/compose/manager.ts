@@ -10,6 +10,7 @@ import { panelInput, rewardFigures } from '../panel/figures.js';
 import { Panel, panelSettings } from '../panel/panel.js';
 import type { Datagrams, Peer } from '../protocol/datagrams.js';
 import { rewardsServiceFromConfig } from '../rewards/from-config.js';
+import { splitCredentials } from '../skywire/source-error.js';
 import type { RewardsService, RewardsServiceOptions } from '../rewards/service.js';
 import type { EventSink } from '../supervisor/event-log.js';
 import { supervisorSettings } from '../supervisor/settings.js';
@@ -142,7 +143,12 @@ export function composeManager(options: ManagerSoftwareOptions): ManagerSoftware
     const server = new ControlServer(
       supervisor,
       {
-        ...firmwareSources({ view: () => supervisor.view(), panel, rewards: () => rewards }),
+        ...firmwareSources({
+          view: () => supervisor.view(),
+          panel,
+          rewards: () => rewards,
+          hypervisorUi: splitCredentials(config.skywire.hypervisor_url).base,
+        }),
         config: { show: () => config },
         attach: hw.attach,
       },

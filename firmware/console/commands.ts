@@ -1,4 +1,5 @@
 import type { BoardOperation } from '../supervisor/operator.js';
+import { checkRewardAddress } from '../rewards/reward-address.js';
 import { printable } from './words.js';
 
 /** Exit codes, as the BSD sysexits convention and the shells use them. */
@@ -13,7 +14,8 @@ export type Command = (
   | { name: 'boards' }
   | { name: 'board'; board: number; operation?: BoardOperation }
   | { name: 'disks' }
-  | { name: 'rewards' }
+  | { name: 'rewards'; address?: string }
+  | { name: 'skywire' }
   | { name: 'events'; follow: boolean; board?: number }
   | { name: 'panel'; action: 'pages' | 'page' | 'cycle' | 'dim' | 'off' | 'on'; page?: string }
   | { name: 'panel'; action: 'snapshot'; file: string }
@@ -57,8 +59,15 @@ export const COMMANDS: readonly Spec[] = [
   { name: 'disks', usage: 'disks', summary: 'the cache disks and their health', options: [], json: true },
   {
     name: 'rewards',
-    usage: 'rewards',
-    summary: 'reward standing per board, the estimates',
+    usage: 'rewards [address <skycoin address>]',
+    summary: 'standing per board, estimates; set the address',
+    options: [],
+    json: true,
+  },
+  {
+    name: 'skywire',
+    usage: 'skywire',
+    summary: "each board's visor; where the hypervisor UI is",
     options: [],
     json: true,
   },
@@ -157,10 +166,24 @@ export function parseCommand(words: readonly string[]): Parsed {
     args.length ? usage(`unexpected ${printable(args[0]!)}`) : { ok: true, command };
 
   switch (spec.name) {
+    case 'rewards': {
+      const [action, address, extra] = args;
+      if (action === undefined) return { ok: true, command: { name: 'rewards', ...common } };
+      if (action !== 'address') return usage(`unknown action ${printable(action)}`);
+      if (address === undefined) return usage('address needs the Skycoin address to pay the rewards to');
+      if (extra !== undefined) return usage(`unexpected ${printable(extra)}`);
+      const checked = checkRewardAddress(address);
+      if (!checked.ok)
+        return {
+          ok: false,
+          error: `rewards address: ${checked.error.replace(/[\x00-\x1f\x7f-\x9f]/g, '?')}`,
+        };
+      return { ok: true, command: { name: 'rewards', address: checked.address, ...common } };
+    }
     case 'status':
     case 'boards':
     case 'disks':
-    case 'rewards':
+    case 'skywire':
     case 'shell':
     case 'logout':
       return none({ name: spec.name, ...common });
@@ -269,6 +292,11 @@ const HELP_DETAIL: Partial<Record<CommandName, string[]>> = {
     'release clears a quarantine. Board 1 is the manager and has no power line.',
   ],
   events: ['Ctrl-C stops --follow.'],
+  rewards: [
+    'address checks the address (base58, checksum), keeps it on the manager and',
+    "sets it on every board's visor through the hypervisor; a new visor gets it too.",
+  ],
+  skywire: ['A visor that started less than five minutes ago says connecting: that is normal.'],
   attach: ['Ctrl-D or exit in that shell brings you back.'],
   logout: ['The console also locks itself after a while without typing.'],
 };
@@ -297,6 +325,7 @@ export function complete(line: string, boards: number, pages: readonly string[] 
       if (args.length === 0) candidates = PANEL_ACTIONS;
       else if (args.length === 1 && args[0] === 'page') candidates = pages;
     } else if (command === 'config' && args.length === 0) candidates = ['show', 'check'];
+    else if (command === 'rewards' && args.length === 0) candidates = ['address'];
     else if (command === 'help' && args.length === 0) candidates = COMMAND_NAMES;
   }
   const hits = candidates.filter((c) => c.startsWith(last)).map((c) => c + ' ');

@@ -1,7 +1,8 @@
 import type { BoardStatus } from '../supervisor/board-state.js';
 import type { SupervisorEvent } from '../supervisor/event-log.js';
 import type { BoardView, BoxView } from '../supervisor/view.js';
-import type { DiskJson, RewardsJson } from '../control/sources.js';
+import type { DiskJson, RewardsJson, SkywireJson } from '../control/sources.js';
+import type { AddressStanding } from '../rewards/reward-address.js';
 
 /** Every line the console and the CLI print fits an 80-column terminal. */
 export const WIDTH = 80;
@@ -284,6 +285,7 @@ export function rewardsText(r: RewardsJson): string {
         b.last_payout_sky === null ? '-' : `${b.last_payout_sky} SKY`
       }`,
     ),
+    ...addressLines(r),
     clean(
       `Version floor: ${b.min_version}${b.min_version_from ? ` from ${b.min_version_from}` : ''} · below it: ${belowFloor(r)}`,
     ),
@@ -317,6 +319,30 @@ export function rewardsText(r: RewardsJson): string {
   return lines.join('\n');
 }
 
+/** The box's reward address and, per standing, the boards where it took or did not. */
+function addressLines(r: RewardsJson): string[] {
+  const chosen = r.box.reward_address;
+  if (chosen === null)
+    return ['Reward address: none chosen (rewards address <address> sets it on every board)'];
+  const words: Record<Exclude<AddressStanding, 'none'>, string> = {
+    set: 'set on',
+    setting: 'being set on',
+    failed: 'failed on',
+    unreachable: 'not listed by the hypervisor:',
+  };
+  const parts = (['set', 'setting', 'failed', 'unreachable'] as const).flatMap((standing) => {
+    const ns = r.boards.filter((x) => x.reward_address_status === standing).map((x) => x.board);
+    return ns.length ? [`${words[standing]} ${ns.length === 1 ? 'board' : 'boards'} ${ns.join(', ')}`] : [];
+  });
+  return [
+    clean(`Reward address: ${chosen}`),
+    clean(`  ${parts.join(' · ') || 'no boards'}`),
+    ...r.boards
+      .filter((x) => x.reward_address_status === 'failed' && x.reward_address_error)
+      .map((x) => clean(`  board ${x.board}: ${x.reward_address_error}`)),
+  ];
+}
+
 /** The boards whose visor is below the version floor, as the floor line says them. */
 function belowFloor(r: RewardsJson): string {
   const below = r.boards.filter((x) => x.version_standing === 'below').map((x) => x.board);
@@ -327,6 +353,49 @@ function belowFloor(r: RewardsJson): string {
     ...(below.length ? [`${list(below)} (not earning)`] : []),
     ...(soon.length ? [`${list(soon)} (must update by then)`] : []),
   ].join(', ');
+}
+
+/** `skywire`: where the hypervisor UI is, then one line per board's visor. */
+export function skywireText(s: SkywireJson): string {
+  const hv = s.hypervisor;
+  const source = hv.ok
+    ? ''
+    : hv.error
+      ? ` · hypervisor not answering: ${hv.error}${hv.age_s !== null ? ` (figures ${hv.age_s}s old)` : ''}`
+      : ' · hypervisor not read yet';
+  const lines = [
+    clean(`Hypervisor UI: ${s.hypervisor_ui || '-'}${source}`),
+    table(
+      [
+        { title: 'BOARD', align: 'right' },
+        { title: 'RUNNING' },
+        { title: 'VERSION', max: 9 },
+        { title: 'DMSG' },
+        { title: 'RTT', align: 'right' },
+        { title: 'SERVICES', max: 10 },
+        { title: 'UPTIME', align: 'right' },
+        { title: 'KEY', max: 12 },
+      ],
+      s.visors.map((v) => [
+        String(v.board),
+        v.running ? 'yes' : 'no',
+        v.version ?? '-',
+        v.running ? (v.dmsg_connected ? 'yes' : 'no') : '-',
+        v.dmsg_rtt_ms === null ? '-' : `${v.dmsg_rtt_ms.toFixed(1)}ms`,
+        v.services_health ?? '-',
+        v.uptime_s === null ? '-' : duration(v.uptime_s),
+        v.pk ?? '-',
+      ]),
+    ),
+  ];
+  const away = s.visors.filter((v) => !v.running).map((v) => v.board);
+  if (away.length)
+    lines.push(
+      clean(
+        `not listed by the hypervisor: ${away.length === 1 ? 'board' : 'boards'} ${away.join(', ')} (visor stopped or not on dmsg)`,
+      ),
+    );
+  return lines.join('\n');
 }
 
 /** One event on one line: time since the supervisor started, board, name, then its details as key=value. */

@@ -7,7 +7,7 @@ import {
   ControlUnavailableError,
   type ControlApi,
 } from '../control/client.js';
-import type { AttachCommand, DiskJson, RewardsJson } from '../control/sources.js';
+import type { AttachCommand, DiskJson, RewardsJson, SkywireJson } from '../control/sources.js';
 import type { SupervisorEvent } from '../supervisor/event-log.js';
 import type { OperationResult } from '../supervisor/operator.js';
 import type { BoxView } from '../supervisor/view.js';
@@ -20,6 +20,7 @@ import {
   disksTable,
   eventLine,
   rewardsText,
+  skywireText,
   statusJson,
   statusText,
 } from './format.js';
@@ -134,8 +135,21 @@ async function execute(command: Command, io: CommandIo): Promise<number> {
     }
 
     case 'rewards': {
+      if (command.address !== undefined) {
+        // Two reads of the hypervisor and one change per visor, each bounded by the request timeout.
+        const rewards = await ask<RewardsJson>(
+          { method: 'reward-address', address: command.address },
+          120_000,
+        );
+        return out(rewardsText(rewards), rewards);
+      }
       const rewards = await ask<RewardsJson>({ method: 'rewards' });
       return out(rewardsText(rewards), rewards);
+    }
+
+    case 'skywire': {
+      const skywire = await ask<SkywireJson>({ method: 'skywire' });
+      return out(skywireText(skywire), skywire);
     }
 
     case 'events': {

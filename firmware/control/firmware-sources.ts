@@ -2,6 +2,7 @@ import { framebufferToPng } from '../../drivers/ssd1306/framebuffer.js';
 import type { Panel } from '../panel/panel.js';
 import { rewardsJson } from '../rewards/output.js';
 import type { RewardsService } from '../rewards/service.js';
+import { skywireJson } from '../rewards/skywire-output.js';
 import type { BoxView } from '../supervisor/view.js';
 import type { ControlSources, DiskJson, PanelControl } from './sources.js';
 
@@ -39,17 +40,22 @@ export function firmwareSources(parts: {
   view: () => BoxView;
   panel?: Panel;
   rewards?: () => RewardsService | undefined;
+  /** The hypervisor's web UI, as `skywire` names it for the owner. */
+  hypervisorUi?: string;
 }): ControlSources {
+  const service = (): RewardsService => {
+    const s = parts.rewards!();
+    if (!s) throw new Error('the rewards service is not running');
+    return s;
+  };
   return {
     disks: () => disksFromView(parts.view()),
     ...(parts.panel ? { panel: panelControl(parts.panel) } : {}),
     ...(parts.rewards
       ? {
-          rewards: () => {
-            const service = parts.rewards!();
-            if (!service) throw new Error('the rewards service is not running');
-            return rewardsJson(service.view());
-          },
+          rewards: () => rewardsJson(service().view()),
+          setRewardAddress: async (address: string) => rewardsJson(await service().setRewardAddress(address)),
+          skywire: () => skywireJson(service().visors(), parts.hypervisorUi ?? ''),
         }
       : {}),
   };

@@ -40,6 +40,12 @@ export const requestSchema = z.discriminatedUnion('method', [
   z.strictObject({ id: z.int().min(0), method: z.literal('rewards') }),
   z.strictObject({
     id: z.int().min(0),
+    method: z.literal('reward-address'),
+    address: z.string().min(1).max(100),
+  }),
+  z.strictObject({ id: z.int().min(0), method: z.literal('skywire') }),
+  z.strictObject({
+    id: z.int().min(0),
     method: z.literal('panel'),
     action: z.enum(['pages', 'page', 'cycle', 'dim', 'off', 'on', 'snapshot']),
     page: z.string().min(1).max(64).optional(),

@@ -3,6 +3,7 @@ import { createConnection, createServer, type Server, type Socket } from 'node:n
 import { dirname } from 'node:path';
 import { silentLogger, type Logger } from '../../drivers/logger.js';
 import { loadNativeIoctl } from '../../drivers/native/addon.js';
+import { checkRewardAddress } from '../rewards/reward-address.js';
 import type { SupervisorEvent } from '../supervisor/event-log.js';
 import type { SupervisorOperator } from '../supervisor/operator.js';
 import {
@@ -329,6 +330,13 @@ export class ControlServer {
         return this.need(this.sources.disks, 'disk data')();
       case 'rewards':
         return this.need(this.sources.rewards, 'rewards data')();
+      case 'reward-address': {
+        const checked = checkRewardAddress(request.address);
+        if (!checked.ok) throw new RequestError('usage', checked.error);
+        return this.need(this.sources.setRewardAddress, 'setting the reward address')(checked.address);
+      }
+      case 'skywire':
+        return this.need(this.sources.skywire, 'Skywire data')();
       case 'config': {
         const config = this.need(this.sources.config, 'the config in force');
         return { path: config.path ?? null, config: config.show() };

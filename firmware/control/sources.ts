@@ -5,8 +5,10 @@
  */
 import type { DiskReport } from '../disks/disk-report.js';
 import type { RewardsJson } from '../rewards/output.js';
+import type { SkywireJson } from '../rewards/skywire-output.js';
 
 export type { BoardRewardsJson, BoxRewardsJson, RewardsJson } from '../rewards/output.js';
+export type { SkywireJson, VisorJson } from '../rewards/skywire-output.js';
 /** One disk as `skyminer disks --json` prints it. */
 export type DiskJson = DiskReport;
 
@@ -40,6 +42,9 @@ export interface AttachCommand {
 export interface ControlSources {
   disks?(): DiskJson[];
   rewards?(): RewardsJson;
+  /** Chooses the box's reward address (already checked) and resolves once the visors were read back. */
+  setRewardAddress?(address: string): Promise<RewardsJson>;
+  skywire?(): SkywireJson;
   panel?: PanelControl;
   config?: ConfigSource;
   attach?(board: number): AttachCommand;

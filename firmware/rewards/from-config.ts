@@ -3,11 +3,17 @@ import { silentLogger, type Logger } from '../../drivers/logger.js';
 import type { Config } from '../config/schema.js';
 import { LedgerStore } from './ledger-store.js';
 import { parseUtcDate } from '../config/utc-date.js';
+import { RewardAddressStore } from './reward-address.js';
 import { RewardsService, type RewardsServiceOptions } from './service.js';
 
 /** Where the payout and uptime history lives: the configured path, or the supervisor's state directory. */
 export function ledgerPath(config: Config): string {
   return config.rewards.ledger_path ?? join(config.supervisor.state_dir, 'rewards-ledger.json');
+}
+
+/** Where the box's reward address is kept: the supervisor's state directory, on the manager's data partition. */
+export function rewardAddressPath(config: Config): string {
+  return join(config.supervisor.state_dir, 'reward-address.json');
 }
 
 /** Board n's visor address: configured per board, or the first board's address plus n - 1. */
@@ -35,7 +41,12 @@ export function rewardsServiceFromConfig(
     boardAddress: (b) => visorAddress(config, b),
     hypervisor: parts.hypervisor,
     skycoin: parts.skycoin,
-    ...(ledger ? { store: new LedgerStore(ledger, parts.now) } : {}),
+    ...(ledger
+      ? {
+          store: new LedgerStore(ledger, parts.now),
+          addressStore: new RewardAddressStore(rewardAddressPath(config)),
+        }
+      : {}),
     minVersion: r.min_version,
     minVersionFromMs: r.min_version_from ? parseUtcDate(r.min_version_from) : null,
     thresholdPct: r.uptime_threshold_pct,

@@ -1,4 +1,5 @@
 import { utcDateText } from '../config/utc-date.js';
+import type { AddressStanding } from './reward-address.js';
 import type { RewardsView } from './service.js';
 import type { FloorStanding } from './version-floor.js';
 
@@ -18,6 +19,10 @@ export interface BoardRewardsJson {
   version_standing: FloorStanding;
   /** What will stop the board earning on a coming date (a floor its version is below). */
   warnings: string[];
+  /** The address the visor reports, and whether the box's address took there (reward-address.ts). */
+  reward_address: string | null;
+  reward_address_status: AddressStanding;
+  reward_address_error: string | null;
 }
 
 /** The box as `skyminer rewards --json` prints it; the *_est figures are estimates. */
@@ -31,6 +36,8 @@ export interface BoxRewardsJson {
   /** The network's minimum version for rewards, and the UTC day it applies from (null: in force). */
   min_version: string;
   min_version_from: string | null;
+  /** The box's reward address as the owner chose it (`rewards address`); null before one is chosen. */
+  reward_address: string | null;
 }
 
 export interface RewardsJson {
@@ -55,6 +62,9 @@ export function rewardsJson(view: RewardsView): RewardsJson {
       version: b.version,
       version_standing: b.versionStanding,
       warnings: [...b.warnings],
+      reward_address: b.rewardAddress,
+      reward_address_status: b.addressStanding,
+      reward_address_error: b.addressError,
     })),
     box: {
       sky_per_hour_est: round(view.estimate.skyPerHour, 6),
@@ -65,6 +75,7 @@ export function rewardsJson(view: RewardsView): RewardsJson {
       stale: view.stale,
       min_version: view.floor.version,
       min_version_from: view.floor.fromMs === null ? null : utcDateText(view.floor.fromMs),
+      reward_address: view.rewardAddress,
     },
   };
 }

@@ -3,6 +3,14 @@ import { transportRates, type CounterSample, type Rates } from '../skywire/bandw
 import type { Balance } from '../skywire/skycoin-client.js';
 import type { VisorFigures } from '../skywire/visor-summary.js';
 import { eligibility } from './eligibility.js';
+import {
+  checkRewardAddress,
+  planRewardAddress,
+  type AddressStanding,
+  type KeptAddress,
+  type RewardAddressStore,
+  type VisorAddressState,
+} from './reward-address.js';
 import type { FloorStanding } from './version-floor.js';
 import { estimateRewards, type PoolRules, type RewardsEstimate } from './estimate.js';
 import {
@@ -20,6 +28,8 @@ import { accrue } from './uptime.js';
 
 export interface HypervisorSource {
   visorsSummary(): Promise<VisorFigures[]>;
+  /** Sets one visor's reward address; absent: the box's address is only shown, never set. */
+  setRewardAddress?(pk: string, address: string): Promise<void>;
 }
 
 export interface BalanceSource {
@@ -34,6 +44,8 @@ export interface RewardsServiceOptions {
   skycoin: BalanceSource;
   /** Where the ledger lives; without one the history is kept in memory only. */
   store?: LedgerStore;
+  /** Where the box's reward address is kept; without one it lasts until a restart. */
+  addressStore?: RewardAddressStore;
   minVersion: string;
   /** The UTC day minVersion applies from (ms); absent or null: in force already. */
   minVersionFromMs?: number | null;
@@ -66,7 +78,19 @@ export interface BoardRewards {
   /** Not a reason today, one from a coming date (a floor the version is below). */
   warnings: string[];
   rewardAddress: string | null;
+  /** Whether the box's reward address took on this board's visor (reward-address.ts). */
+  addressStanding: AddressStanding;
+  /** Why setting it failed last; null when it did not. */
+  addressError: string | null;
   dmsgRoundTripMs: number | null;
+}
+
+/** One board's visor as the hypervisor lists it (`listed`), or as it last did. */
+export interface BoardVisor {
+  board: number;
+  localIp: string;
+  listed: boolean;
+  figures: VisorFigures | null;
 }
 
 export interface SourceView {
@@ -89,6 +113,8 @@ export interface RewardsView {
   stale: boolean;
   /** The network's minimum version the boards are judged against, and the day it applies from (null: now). */
   floor: { version: string; fromMs: number | null };
+  /** The box's reward address as the owner chose it; null before one is chosen. */
+  rewardAddress: string | null;
   /** Conditions the owner should see (a ledger started afresh). */
   alerts: string[];
 }
@@ -99,6 +125,18 @@ interface BoardState {
   known: { rewardAddress: string | null; version: string | null; dmsgConnected: boolean } | null;
   sample?: CounterSample;
   rates: Rates | null;
+  /** Why the last try to set the box's reward address on this visor failed. */
+  addressError: string | null;
+}
+
+/** The board numbers and their figures, as a reward address plan reads them. */
+function addressStates(boards: Map<number, BoardState>): VisorAddressState[] {
+  return [...boards].map(([board, s]) => ({
+    board,
+    pk: s.figures?.online ? s.figures.pk : null,
+    reported: s.figures?.online ? s.figures.rewardAddress : null,
+    lastError: s.addressError,
+  }));
 }
 
 /**
@@ -120,11 +158,13 @@ export class RewardsService {
   private readonly inFlight = new Set<Promise<void>>();
   private lastSaveMs = -Infinity;
   private clockBack = false;
+  private address: KeptAddress | null = null;
 
   constructor(private readonly options: RewardsServiceOptions) {
     this.now = options.now ?? Date.now;
     this.logger = options.logger ?? silentLogger;
-    for (let b = 1; b <= options.boards; b++) this.boards.set(b, { figures: null, known: null, rates: null });
+    for (let b = 1; b <= options.boards; b++)
+      this.boards.set(b, { figures: null, known: null, rates: null, addressError: null });
   }
 
   /** Reads the ledger; `start` does this first. */
@@ -132,6 +172,14 @@ export class RewardsService {
     if (this.options.store) {
       const loaded = await this.options.store.load();
       this.ledger = loaded.data;
+      if (loaded.alert) {
+        this.alerts.push(loaded.alert);
+        this.logger.warn(loaded.alert);
+      }
+    }
+    if (this.options.addressStore) {
+      const loaded = await this.options.addressStore.load();
+      this.address = loaded.kept;
       if (loaded.alert) {
         this.alerts.push(loaded.alert);
         this.logger.warn(loaded.alert);
@@ -217,6 +265,57 @@ export class RewardsService {
       this.ledger = setToday(this.ledger, board, a.next);
     }
     await this.save(dayClosed);
+    await this.applyAddress();
+  }
+
+  /**
+   * Chooses the box's reward address: checked, kept on disk, then set on every visor the hypervisor lists (and
+   * later on any visor it lists that does not report it). Resolves with the view once the visors were read back;
+   * throws a one-line error for a bad address or a failed save (then nothing changed).
+   */
+  async setRewardAddress(text: string): Promise<RewardsView> {
+    const checked = checkRewardAddress(text);
+    if (!checked.ok) throw new Error(checked.error);
+    if (!this.options.hypervisor.setRewardAddress)
+      throw new Error('this box cannot set reward addresses (no hypervisor to set them through)');
+    const kept = { address: checked.address, setAtMs: this.now() };
+    if (this.options.addressStore) {
+      try {
+        await this.options.addressStore.save(kept);
+      } catch (err) {
+        throw new Error(
+          `cannot keep the reward address in ${this.options.addressStore.path}: ${(err as Error).message}`,
+        );
+      }
+    }
+    this.address = kept;
+    for (const s of this.boards.values()) s.addressError = null;
+    this.logger.info(`rewards: reward address set to ${kept.address}`);
+    // One read sets it on every listed visor; the second reads back what each visor now reports.
+    await this.pollSummary();
+    await this.pollSummary();
+    return this.view();
+  }
+
+  /** Sets the box's address on every listed visor that does not report it (one try per read of the hypervisor). */
+  private async applyAddress(): Promise<void> {
+    const setter = this.options.hypervisor.setRewardAddress?.bind(this.options.hypervisor);
+    if (!setter || !this.address) return;
+    const address = this.address.address;
+    const plan = planRewardAddress(address, addressStates(this.boards));
+    for (const { board, pk } of plan.set) {
+      const state = this.boards.get(board)!;
+      try {
+        await setter(pk, address);
+        if (state.addressError !== null) this.logger.info(`rewards: reward address set on board ${board}`);
+        state.addressError = null;
+      } catch (err) {
+        const why = (err as Error).message.split('\n')[0]!;
+        if (state.addressError !== why)
+          this.logger.warn(`rewards: reward address not set on board ${board}: ${why}`);
+        state.addressError = why;
+      }
+    }
   }
 
   /** One read of the reward address balance; an increase is a payout. */
@@ -250,6 +349,8 @@ export class RewardsService {
     const now = this.now();
     const { minVersion, minVersionFromMs, thresholdPct, staleAfterMs } = this.options;
     const boards: BoardRewards[] = [];
+    const address = this.address?.address ?? null;
+    const addressPlan = planRewardAddress(address, addressStates(this.boards));
     for (const [board, state] of this.boards) {
       const f = state.figures;
       const today = this.ledger.today[String(board)];
@@ -281,6 +382,8 @@ export class RewardsService {
         versionStanding: e.versionStanding,
         warnings: seen && e.warning ? [e.warning] : [],
         rewardAddress: state.known?.rewardAddress ?? null,
+        addressStanding: addressPlan.standing.get(board)!,
+        addressError: state.addressError,
         dmsgRoundTripMs: f?.online ? f.dmsgRoundTripMs : null,
       });
     }
@@ -303,7 +406,25 @@ export class RewardsService {
       skycoin,
       stale: hypervisor.stale || skycoin.stale,
       floor: { version: minVersion, fromMs: minVersionFromMs ?? null },
+      rewardAddress: address,
       alerts: [...this.alerts],
+    };
+  }
+
+  /**
+   * Each board's visor as the hypervisor last listed it: `listed` now (its figures current) or not (its last figures,
+   * if it was ever seen), with the hypervisor's own standing.
+   */
+  visors(): { boards: BoardVisor[]; hypervisor: SourceView } {
+    const now = this.now();
+    return {
+      boards: [...this.boards].map(([board, s]) => ({
+        board,
+        localIp: this.options.boardAddress(board),
+        listed: s.figures?.online ?? false,
+        figures: s.figures,
+      })),
+      hypervisor: sourceView(this.hv, now, this.options.staleAfterMs),
     };
   }
 

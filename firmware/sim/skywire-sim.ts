@@ -92,7 +92,10 @@ export class SkywireSim {
     }
     if (!options.skycoinUrl) this.node = new EmulatedSkycoinNode();
     this.endpoints = {
-      hypervisor: { visorsSummary: () => this.started(this.hypervisorClient).visorsSummary() },
+      hypervisor: {
+        visorsSummary: () => this.started(this.hypervisorClient).visorsSummary(),
+        setRewardAddress: (pk, address) => this.started(this.hypervisorClient).setRewardAddress(pk, address),
+      },
       skycoin: { balance: (a) => this.started(this.skycoinClient).balance(a) },
       ledger: options.ledgerPath ?? null,
       now: this.now,

@@ -163,10 +163,50 @@ describe('skyminer CLI against a running simulator', () => {
     expect(rewards.boards).toHaveLength(8);
     expect(Object.keys(rewards.box)).toEqual([
       'sky_per_hour_est', 'sky_per_day_est', 'balance_sky', 'coin_hours', 'last_payout_sky', 'stale',
-      'min_version', 'min_version_from',
+      'min_version', 'min_version_from', 'reward_address',
     ]); // prettier-ignore
     const dim = await cli('panel', 'dim');
     expect(dim.code).toBe(0);
+  });
+
+  it("sets the reward address on every board's visor and shows each visor through the hypervisor", async () => {
+    const address = '2jBbGxZRGoQG1mqhPBnXnLTxK6oxsTf8os6';
+    const bad = await cli('rewards', 'address', `${address.slice(0, -1)}7`);
+    expect(bad).toMatchObject({ code: 2, stdout: '' });
+    expect(bad.stderr).toBe(
+      'skyminer: rewards address: not a Skycoin address: its checksum does not match (a mistyped character?)\n',
+    );
+    const set = await cli('rewards', 'address', address, '--json');
+    expect(set.code).toBe(0);
+    const json = JSON.parse(set.stdout) as {
+      boards: Record<string, unknown>[];
+      box: Record<string, unknown>;
+    };
+    expect(json.box.reward_address).toBe(address);
+    expect(json.boards.map((b) => [b.reward_address, b.reward_address_status])).toEqual(
+      Array(8).fill([address, 'set']),
+    );
+    expect((await cli('rewards')).stdout).toContain(
+      `Reward address: ${address}\n  set on boards 1, 2, 3, 4, 5, 6, 7, 8\n`,
+    );
+    const skywire = JSON.parse((await cli('skywire', '--json')).stdout) as {
+      hypervisor_ui: string;
+      visors: Record<string, unknown>[];
+    };
+    expect(skywire.visors).toHaveLength(8);
+    expect(skywire.visors[2]).toMatchObject({
+      board: 3,
+      running: true,
+      version: 'v1.3.28',
+      dmsg_connected: true,
+      reward_address: address,
+    });
+    const text = (await cli('skywire')).stdout.split('\n');
+    expect(text[0]).toMatch(/^Hypervisor UI: http:\/\//);
+    expect(text[1]).toMatch(/^BOARD {2}RUNNING {2}VERSION {2}DMSG +RTT {2}SERVICES +UPTIME {2}KEY$/);
+    expect(text[4]).toMatch(
+      /^ {4}3 {2}yes {6}v1\.3\.28 {2}yes +[\d.]+ms {2}(healthy|connecting) +\S+ {2}\S+$/,
+    );
   });
 
   it('shows the config in force and checks config files', async () => {

@@ -296,7 +296,7 @@ describe('control socket', () => {
       [
         1,
         'bad-request',
-        'unknown method; methods: hello, view, events, follow, operate, disks, rewards, panel, config, attach',
+        'unknown method; methods: hello, view, events, follow, operate, disks, rewards, reward-address, skywire, panel, config, attach',
       ],
       [2, 'bad-request', 'operation: Invalid option: expected one of "on"|"off"|"reset"|"cycle"|"release"'],
       [3, 'bad-request', 'board: Too small: expected number to be >=1'],
@@ -319,6 +319,30 @@ describe('control socket', () => {
       error: 'request longer than 65536 bytes',
     });
     expect(JSON.parse(lines[1]!)).toMatchObject({ id: 2, ok: true });
+  });
+
+  it('checks a reward address before handing it to the rewards service', async () => {
+    const chosen: string[] = [];
+    const { client } = await serve({
+      setRewardAddress: (address) => {
+        chosen.push(address);
+        return Promise.resolve({ boards: [], box: {} } as never);
+      },
+    });
+    await expect(
+      client.request({ method: 'reward-address', address: '2jBbGxZRGoQG1mqhPBnXnLTxK6oxsTf8os7' }),
+    ).rejects.toEqual(
+      new ControlRequestError(
+        'usage',
+        'not a Skycoin address: its checksum does not match (a mistyped character?)',
+      ),
+    );
+    expect(chosen).toEqual([]);
+    await client.request({ method: 'reward-address', address: ' 2jBbGxZRGoQG1mqhPBnXnLTxK6oxsTf8os6 ' });
+    expect(chosen).toEqual(['2jBbGxZRGoQG1mqhPBnXnLTxK6oxsTf8os6']);
+    await expect(client.request({ method: 'skywire' })).rejects.toThrow(
+      'Skywire data is not available on this box',
+    );
   });
 
   it('says when a source is not available, and serves it when it is', async () => {

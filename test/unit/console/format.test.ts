@@ -49,6 +49,9 @@ const rewards: RewardsJson = {
       version: 'v1.3.28',
       version_standing: 'below-soon',
       warnings: ['version v1.3.28 below v1.3.50, required from 2026-05-22 (in 3 days)'],
+      reward_address: '2jBbGxZRGoQG1mqhPBnXnLTxK6oxsTf8os6',
+      reward_address_status: 'set',
+      reward_address_error: null,
     },
     {
       board: 2,
@@ -62,6 +65,9 @@ const rewards: RewardsJson = {
       version: null,
       version_standing: 'unknown',
       warnings: [],
+      reward_address: null,
+      reward_address_status: 'unreachable',
+      reward_address_error: null,
     },
   ],
   box: {
@@ -73,6 +79,7 @@ const rewards: RewardsJson = {
     stale: false,
     min_version: 'v1.3.50',
     min_version_from: '2026-05-22',
+    reward_address: '2jBbGxZRGoQG1mqhPBnXnLTxK6oxsTf8os6',
   },
 };
 
@@ -137,7 +144,9 @@ describe('console tables', () => {
     const text = rewardsText(rewards);
     for (const line of text.split('\n')) expect(line.length).toBeLessThanOrEqual(80);
     expect(text).toContain('Estimate: ~0.042 SKY/hour, ~1.01 SKY/day (paid daily)');
-    expect(text.split('\n').slice(2, 6)).toEqual([
+    expect(text.split('\n').slice(2, 8)).toEqual([
+      'Reward address: 2jBbGxZRGoQG1mqhPBnXnLTxK6oxsTf8os6',
+      '  set on board 1 · not listed by the hypervisor: board 2',
       'Version floor: v1.3.50 from 2026-05-22 · below it: board 1 (must update by then)',
       'BOARD  ONLINE  UPTIME  ON TRACK          RX         TX  VERSION  KEY',
       '    1  yes      99.5%  yes       1.2 Mbit/s  800 bit/s  v1.3.28  02abcdef0…',

@@ -52,6 +52,55 @@ const view = {
 };
 
 describe('commands against a box with every source', () => {
+  it('sets the reward address through the control socket and shows per board whether it took', async () => {
+    const address = '2jBbGxZRGoQG1mqhPBnXnLTxK6oxsTf8os6';
+    const board = (n: number, status: string, error: string | null = null) => ({
+      board: n, pk: null, online: true, uptime_today_pct: 100, on_track: true, reasons: [], rx_bps: null,
+      tx_bps: null, version: 'v1.3.28', version_standing: 'meets', warnings: [],
+      reward_address: status === 'set' ? address : null, reward_address_status: status, reward_address_error: error,
+    }); // prettier-ignore
+    const rewards = {
+      boards: [board(1, 'set'), board(2, 'failed', 'HTTP 500: rpc timeout'), board(3, 'unreachable')],
+      box: {
+        sky_per_hour_est: 0, sky_per_day_est: 0, balance_sky: null, coin_hours: null, last_payout_sky: null,
+        stale: false, min_version: 'v1.3.26', min_version_from: null, reward_address: address,
+      },
+    }; // prettier-ignore
+    const control = fakeControl({ 'reward-address': rewards });
+    const r = await run(`rewards address ${address}`, control);
+    expect(control.asked).toEqual([{ method: 'reward-address', address }]);
+    expect(r.code).toBe(0);
+    expect(r.out.split('\n').slice(2, 5)).toEqual([
+      `Reward address: ${address}`,
+      '  set on board 1 · failed on board 2 · not listed by the hypervisor: board 3',
+      '  board 2: HTTP 500: rpc timeout',
+    ]);
+  });
+
+  it("shows every board's visor and where the hypervisor UI is", async () => {
+    const visor = (board: number, running: boolean) => ({
+      board, local_ip: `192.168.0.${board + 1}`, running, pk: `02${'ab'.repeat(32)}`, version: 'v1.3.28',
+      dmsg_connected: running, dmsg_rtt_ms: running ? 1.25 : null, services_health: running ? 'connecting' : null,
+      uptime_s: running ? 3725 : null, reward_address: null,
+    }); // prettier-ignore
+    const control = fakeControl({
+      skywire: {
+        hypervisor_ui: 'http://192.168.0.2:8000',
+        hypervisor: { ok: true, stale: false, age_s: 3, error: null },
+        visors: [visor(1, true), visor(2, false)],
+      },
+    });
+    const r = await run('skywire', control);
+    expect(r.code).toBe(0);
+    expect(r.out.split('\n')).toEqual([
+      'Hypervisor UI: http://192.168.0.2:8000',
+      'BOARD  RUNNING  VERSION  DMSG    RTT  SERVICES    UPTIME  KEY',
+      '    1  yes      v1.3.28  yes   1.3ms  connecting  1h 02m  02ababababa…',
+      '    2  no       v1.3.28  -         -  -                -  02ababababa…',
+      'not listed by the hypervisor: board 2 (visor stopped or not on dmsg)',
+    ]);
+  });
+
   it('saves the panel picture to a file and pins pages', async () => {
     const png = Buffer.from('89504e470d0a1a0a', 'hex');
     const control = fakeControl({ panel: { png_base64: png.toString('base64') } });

@@ -79,16 +79,42 @@ describe('command parsing', () => {
     });
     expect(parse('attach 5')).toEqual({ ok: true, command: { name: 'attach', board: 5, ...base } });
     expect(parse('help board')).toEqual({ ok: true, command: { name: 'help', topic: 'board', ...base } });
-    for (const name of ['disks', 'rewards', 'shell', 'logout']) {
+    for (const name of ['disks', 'rewards', 'skywire', 'shell', 'logout']) {
       expect(parse(name)).toEqual({ ok: true, command: { name, ...base } });
     }
+  });
+
+  it('takes a reward address only when it is a Skycoin address, saying what is wrong with it', () => {
+    const address = '2jBbGxZRGoQG1mqhPBnXnLTxK6oxsTf8os6';
+    expect(parse(`rewards address ${address}`)).toEqual({
+      ok: true,
+      command: { name: 'rewards', address, json: false, yes: false },
+    });
+    expect(parse('rewards address 2jBbGxZRGoQG1mqhPBnXnLTxK6oxsTf8os7')).toEqual({
+      ok: false,
+      error: 'rewards address: not a Skycoin address: its checksum does not match (a mistyped character?)',
+    });
+    expect(parse('rewards address 0xdeadbeef')).toEqual({
+      ok: false,
+      error: 'rewards address: not a Skycoin address: "0" is not a base58 character',
+    });
+    expect(parse('rewards address')).toEqual({
+      ok: false,
+      error:
+        'rewards: address needs the Skycoin address to pay the rewards to; usage: rewards [address <skycoin address>]',
+    });
+    expect(parse(`rewards adress ${address}`)).toMatchObject({
+      ok: false,
+      error: expect.stringContaining('unknown action "adress"'),
+    });
+    expect(complete('rewards a', 8)).toEqual([['address '], 'a']);
   });
 
   it('says what was wrong and what is accepted, on one line', () => {
     expect(parse('reboot')).toEqual({
       ok: false,
       error:
-        'unknown command "reboot"; commands: status, boards, board, disks, rewards, events, panel, config, shell, attach, logout, help',
+        'unknown command "reboot"; commands: status, boards, board, disks, rewards, skywire, events, panel, config, shell, attach, logout, help',
     });
     expect(parse('board')).toEqual({
       ok: false,
@@ -123,7 +149,7 @@ describe('command parsing', () => {
     expect(parse('help me')).toEqual({
       ok: false,
       error:
-        'help: no command "me"; commands: status, boards, board, disks, rewards, events, panel, config, shell, attach, logout, help',
+        'help: no command "me"; commands: status, boards, board, disks, rewards, skywire, events, panel, config, shell, attach, logout, help',
     });
   });
 

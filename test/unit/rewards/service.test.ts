@@ -80,6 +80,9 @@ describe('rewards service', () => {
       version: 'v1.3.28',
       version_standing: 'meets',
       warnings: [],
+      reward_address: ADDR,
+      reward_address_status: 'none',
+      reward_address_error: null,
     });
     expect(json.box).toEqual({
       sky_per_hour_est: round6(4 / 24),
@@ -90,6 +93,7 @@ describe('rewards service', () => {
       stale: false,
       min_version: 'v1.3.26',
       min_version_from: null,
+      reward_address: null,
     });
   });
 
@@ -180,6 +184,9 @@ describe('rewards service', () => {
       version: null,
       version_standing: 'unknown',
       warnings: [],
+      reward_address: null,
+      reward_address_status: 'none',
+      reward_address_error: null,
     });
   });
 });
