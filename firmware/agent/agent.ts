@@ -11,6 +11,7 @@ import {
   type AgentMessage,
   type ResetReason,
 } from '../protocol/messages.js';
+import type { BoardUpdater } from '../update/board-updater.js';
 import { runChecks, type HealthCheck } from './health.js';
 
 export interface AgentOptions {
@@ -35,6 +36,8 @@ export interface AgentOptions {
   onHypervisorKey?: (pk: string) => void;
   /** The wall clock stamped into heartbeats. */
   now?: () => number;
+  /** The board's update machinery: its firmware rides in every heartbeat, and it takes the manager's orders. */
+  updater?: BoardUpdater;
 }
 
 /**
@@ -124,6 +127,7 @@ export class Agent {
         health,
         reset_reason: this.resetReason,
         telemetry: this.options.telemetry?.(),
+        firmware: this.options.updater?.report(),
       });
     } finally {
       this.beating = false;
@@ -171,6 +175,8 @@ export class Agent {
     this.reply(from, { type: 'command-ack', board: message.board, boot_id: this.bootId, seq: message.seq });
     this.logger.info(`board ${this.options.board}: ${message.command} asked by the manager`);
     if (message.command === 'soft-reboot') this.options.reboot?.();
+    if (message.command === 'update' && message.update) this.options.updater?.install(message.update);
+    if (message.command === 'commit') this.options.updater?.commit();
   }
 
   private reply(to: Peer, message: AgentMessage): void {

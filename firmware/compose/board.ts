@@ -17,6 +17,7 @@ import type { VisorPolicy } from '../skywire/visor-policy.js';
 import { heartbeatFigures } from '../telemetry/heartbeat-figures.js';
 import { inventory, type BoardInventory, type InventorySource } from '../telemetry/inventory.js';
 import { TelemetrySampler } from '../telemetry/sampler.js';
+import { fetchFromManager, SlotUpdater, type SlotUpdaterOptions } from '../update/board-updater.js';
 
 /**
  * The hardware one board's software runs on. `skyminer agent` passes the real parts (firmware/cli/commands/agent.ts),
@@ -44,6 +45,11 @@ export interface BoardHardware {
   counters32?: boolean;
   /** The board's Skywire visor; none on a board without Skywire. */
   visor?: BoardVisorHardware;
+  /**
+   * The board's root slots and boot environment, for box-wide updates (real ones on a device, files standing in
+   * for them in the simulator); none: the board reports no firmware and takes no update order.
+   */
+  slots?: Omit<SlotUpdaterOptions, 'fetch' | 'reboot' | 'log'>;
 }
 
 /** Where the board's visor runs, and (on the manager) where its hypervisor answers and its password is kept. */
@@ -102,6 +108,14 @@ export function composeBoard(options: BoardSoftwareOptions): BoardSoftware {
   // The visor is a service the agent runs and watches, never a health check: a visor that fails is restarted and
   // reported, and the watchdog keeps being petted (see agent/health.ts).
   const visor = hw.visor && boardVisor(board, hw.visor, logger, config.skywire.request_timeout_ms);
+  const updater = hw.slots
+    ? new SlotUpdater({
+        ...hw.slots,
+        fetch: fetchFromManager(hw.network.manager.host),
+        reboot: hw.reboot,
+        log: (line) => logger.info(`board ${board}: update: ${line}`),
+      })
+    : undefined;
   const agent = new Agent({
     board,
     manager: hw.network.manager,
@@ -118,12 +132,15 @@ export function composeBoard(options: BoardSoftwareOptions): BoardSoftware {
         ? undefined
         : { device: hw.watchdog, timeoutS: config.agent.watchdog_timeout_s, disarmOnStop: true },
     reboot: hw.reboot,
+    ...(updater ? { updater } : {}),
   });
   return {
     agent,
     visor,
     inventory: () => found,
     start: async () => {
+      // What the board runs is read before its first heartbeat, which carries it; a failure costs only the updates.
+      await updater?.start().catch((err: unknown) => logger.warn(`board ${board}: update: ${String(err)}`));
       // The agent first: a board announces itself even while its disks and inventory are still being looked at.
       await agent.start();
       void sampler.start();
@@ -138,6 +155,7 @@ export function composeBoard(options: BoardSoftwareOptions): BoardSoftware {
     },
     stop: async () => {
       stopped = true;
+      updater?.stop();
       sampler.stop();
       disks.stop();
       await visor?.stop();

@@ -16,6 +16,9 @@ import type { EventSink } from '../supervisor/event-log.js';
 import { supervisorSettings } from '../supervisor/settings.js';
 import { Supervisor, type BoardLines } from '../supervisor/supervisor.js';
 import type { Uplink } from '../supervisor/network-silence.js';
+import { RolloutLoop } from '../supervisor/rollout-loop.js';
+import type { BundlePolicy } from '../update/bundle.js';
+import { rolloutLines, rolloutPanelAlert, type RolloutLimits } from '../update/rollout.js';
 
 /**
  * The hardware the manager's software runs on. `skyminer supervisor` passes the real parts
@@ -48,6 +51,17 @@ export interface ManagerHardware {
     };
   /** How `attach <n>` opens a shell on board n. */
   attach: (board: number) => AttachCommand;
+  /**
+   * Box-wide updates: the manager's view of a bundle (its trusted keys, profile and version), where the rollout and
+   * its bundle are kept (on the data partition), where the bundle is served to the boards. None: no `update`.
+   */
+  update?: {
+    policy: () => Promise<BundlePolicy>;
+    dir: string;
+    serve: { host: string; port: number };
+    limits?: RolloutLimits;
+    tickMs?: number;
+  };
 }
 
 export interface ManagerSoftwareOptions {
@@ -72,6 +86,8 @@ export interface ManagerSoftware {
   readonly panel: Panel | undefined;
   readonly rewards: RewardsService | undefined;
   readonly control: ControlServer | undefined;
+  /** Box-wide updates; none without `hardware.update`. */
+  readonly rollout: RolloutLoop | undefined;
   start(): Promise<void>;
   /** A clean stop: state saved, the watchdog disarmed. */
   stop(): Promise<void>;
@@ -107,6 +123,17 @@ export function composeManager(options: ManagerSoftwareOptions): ManagerSoftware
     config.rewards.enabled && hw.skywire
       ? rewardsServiceFromConfig(config, { ...hw.skywire, logger })
       : undefined;
+  const rollout = hw.update
+    ? new RolloutLoop({
+        supervisor,
+        dir: hw.update.dir,
+        policy: hw.update.policy,
+        serve: hw.update.serve,
+        logger,
+        ...(hw.update.limits ? { limits: hw.update.limits } : {}),
+        ...(hw.update.tickMs ? { tickMs: hw.update.tickMs } : {}),
+      })
+    : undefined;
   let panel: Panel | undefined;
   let control: ControlServer | undefined;
 
@@ -127,10 +154,12 @@ export function composeManager(options: ManagerSoftwareOptions): ManagerSoftware
       new Ssd1306(bus, { ...settings.driver, logger }),
       () => {
         const view = rewards?.view();
+        const update = rollout?.status();
         return panelInput(
           supervisor.view(),
           view && rewardFigures(view, threshold),
           hw.uplink?.().state ?? 'up',
+          update && rolloutPanelAlert(update),
         );
       },
       settings.panel,
@@ -151,6 +180,18 @@ export function composeManager(options: ManagerSoftwareOptions): ManagerSoftware
         }),
         config: { show: () => config },
         attach: hw.attach,
+        ...(rollout
+          ? {
+              update: {
+                start: (source: string, by: string) => rollout.begin(source, by),
+                stop: (by: string) => rollout.cancel(by),
+                status: () => {
+                  const r = rollout.status();
+                  return r ? { lines: rolloutLines(r, Date.now()), rollout: r } : null;
+                },
+              },
+            }
+          : {}),
       },
       { path, logger, ...(group !== undefined ? { group } : {}) },
     );
@@ -167,6 +208,7 @@ export function composeManager(options: ManagerSoftwareOptions): ManagerSoftware
 
   // The panel first: what it shows last is what the box was when it stopped, not a figure from the way down.
   const quiet = async (): Promise<void> => {
+    await rollout?.stop();
     await panel?.stop();
     await control?.close();
     await rewards?.stop();
@@ -178,11 +220,14 @@ export function composeManager(options: ManagerSoftwareOptions): ManagerSoftware
       return panel;
     },
     rewards,
+    rollout,
     get control() {
       return control;
     },
     start: async () => {
       await supervisor.start();
+      // A rollout the manager was running before it restarted (its own update reboots it) carries on.
+      await rollout?.start().catch((err: unknown) => logger.error(`rollout: ${String(err)}`));
       await rewards?.start();
       panel = await openPanel();
       panel?.start();

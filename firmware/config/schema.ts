@@ -46,6 +46,8 @@ export const configSchema = z
         first_board_address: ipv4.default('192.168.0.2'),
         heartbeat_port: port.default(7700),
         agent_port: port.default(7701),
+        /** Where the manager serves an update bundle to the boards while a box-wide update runs (TCP). */
+        update_port: port.default(7702),
       })
       .prefault({}),
     supervisor: z

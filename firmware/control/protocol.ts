@@ -52,6 +52,14 @@ export const requestSchema = z.discriminatedUnion('method', [
   }),
   z.strictObject({ id: z.int().min(0), method: z.literal('config') }),
   z.strictObject({ id: z.int().min(0), method: z.literal('attach'), board }),
+  /** A box-wide update: start one from a bundle (a path on the manager or a URL), see it, or stop it. */
+  z.strictObject({
+    id: z.int().min(0),
+    method: z.literal('update'),
+    action: z.enum(['start', 'status', 'stop']),
+    source: z.string().min(1).max(1000).optional(),
+    by: by.optional(),
+  }),
 ]);
 
 export type ControlRequest = z.infer<typeof requestSchema>;

@@ -288,6 +288,7 @@ export class ControlServer {
     }
     // Who asked is what the kernel says of the peer; the client's own words only follow, in brackets.
     if (request.method === 'operate') request.by = `${peer} (${request.by})`;
+    if (request.method === 'update') request.by = request.by ? `${peer} (${request.by})` : peer;
     return this.handle(request).then(
       (result) => void send({ id: request.id, ok: true, result }),
       (err: unknown) => {
@@ -346,7 +347,21 @@ export class ControlServer {
         return this.need(this.sources.attach, 'attaching to a board')(request.board);
       case 'panel':
         return this.panel(request);
+      case 'update':
+        return this.update(request);
     }
+  }
+
+  private async update(request: Extract<ControlRequest, { method: 'update' }>): Promise<unknown> {
+    const update = this.need(this.sources.update, 'box-wide updates');
+    const by = request.by ?? 'control';
+    if (request.action === 'status') return update.status();
+    if (request.action === 'start' && !request.source)
+      throw new RequestError('usage', 'update: name a bundle (a path on the manager or a URL)');
+    const answer =
+      request.action === 'start' ? await update.start(request.source!, by) : await update.stop(by);
+    if (!answer.ok) throw new RequestError('failed', answer.message);
+    return answer;
   }
 
   private panel(request: Extract<ControlRequest, { method: 'panel' }>): unknown {

@@ -39,6 +39,14 @@ export interface AttachCommand {
   note?: string;
 }
 
+/** A box-wide update as the console drives it (firmware/supervisor/rollout-loop.ts). */
+export interface UpdateControl {
+  start(source: string, by: string): Promise<{ ok: boolean; message: string }>;
+  stop(by: string): Promise<{ ok: boolean; message: string }>;
+  /** The current or last rollout: its lines as `update status` prints them, and the data. */
+  status(): { lines: string[]; rollout: unknown } | null;
+}
+
 export interface ControlSources {
   disks?(): DiskJson[];
   rewards?(): RewardsJson;
@@ -48,6 +56,7 @@ export interface ControlSources {
   panel?: PanelControl;
   config?: ConfigSource;
   attach?(board: number): AttachCommand;
+  update?: UpdateControl;
 }
 
 export interface SshAttachOptions {

@@ -59,8 +59,12 @@ export function panelInput(
   box: BoxView,
   rewards: RewardFigures | undefined,
   uplink: UplinkState,
+  /** A box-wide update under way or stopped (update/rollout.ts rolloutPanelAlert): shown with the alerts. */
+  update?: { short: string; text: string },
 ): PanelInput {
   const boards: Record<number, BoardFigures | undefined> = {};
   for (const b of box.boards) boards[b.board] = boardFigures(b);
-  return { box, boards, rewards, uplink, alerts: alertsFrom(box, boards, uplink) };
+  const alerts = alertsFrom(box, boards, uplink);
+  if (update) alerts.push({ kind: 'update', ...update });
+  return { box, boards, rewards, uplink, alerts };
 }

@@ -48,7 +48,7 @@ export interface RewardFigures {
 export type { UplinkState };
 
 export type PanelAlertKind =
-  'board-failed' | 'board-quarantined' | 'disk-failing' | 'disk-hot' | 'uplink-down';
+  'board-failed' | 'board-quarantined' | 'disk-failing' | 'disk-hot' | 'uplink-down' | 'update';
 
 export interface PanelAlert {
   kind: PanelAlertKind;

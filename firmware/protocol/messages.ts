@@ -20,6 +20,24 @@ const health = z.strictObject({
  */
 export const resetReason = z.enum(['watchdog', 'other', 'unknown']);
 
+const order = z.string().regex(/^[0-9a-f]{8,32}$/);
+const version = z.string().min(1).max(40);
+
+/** What a board says of its firmware: the running version and slot, a trial boot, its latest update order. */
+const firmwareReport = z.strictObject({
+  version,
+  slot: z.enum(['A', 'B']).optional(),
+  trying: z.boolean(),
+  update: z
+    .strictObject({
+      order,
+      version,
+      stage: z.enum(['installing', 'installed', 'refused', 'failed', 'committed', 'rolled-back']),
+      reason: z.string().max(300).optional(),
+    })
+    .optional(),
+});
+
 /**
  * A heartbeat as it travels. Its figures are checked apart (see `decodeAgentMessage`): figures that do not parse
  * must not cost the board its sign of life.
@@ -38,6 +56,8 @@ const heartbeatWire = z.strictObject({
   reset_reason: resetReason.optional(),
   /** Compact live figures (protocol/figures.ts). */
   telemetry: z.unknown().optional(),
+  /** The board's firmware, for box-wide updates (firmware/update/rollout.ts). */
+  firmware: firmwareReport.optional(),
 });
 
 /** Manager to agent: "answer if you are alive". The nonce makes every answer fresh without clocks. */
@@ -59,7 +79,19 @@ export const commandSchema = z.strictObject({
   board,
   boot_id: bootId,
   seq: z.int().min(0),
-  command: z.enum(['soft-reboot']),
+  command: z.enum(['soft-reboot', 'update', 'commit']),
+  /**
+   * `update`: fetch the bundle from the manager's address at `port` and `path` and install it into the spare slot
+   * (the board checks the bundle's signature itself); `commit`: the trial boot's heartbeats are acknowledged.
+   */
+  update: z
+    .strictObject({
+      order,
+      version,
+      port: z.int().min(1).max(65535),
+      path: z.string().regex(/^\/[\w./-]{1,120}$/),
+    })
+    .optional(),
 });
 
 /**
@@ -90,6 +122,8 @@ export type ProbeAnswer = z.infer<typeof probeAnswerSchema>;
 export type Command = z.infer<typeof commandSchema>;
 export type CommandAck = z.infer<typeof commandAckSchema>;
 export type HypervisorKey = z.infer<typeof hypervisorKeySchema>;
+export type FirmwareReportWire = z.infer<typeof firmwareReport>;
+export type UpdateOrderWire = NonNullable<Command['update']>;
 
 /** What agents send to the supervisor, and what the supervisor sends to agents. */
 export type AgentMessage = Heartbeat | ProbeAnswer | CommandAck;

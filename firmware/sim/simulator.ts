@@ -1,3 +1,6 @@
+import type { KeyObject } from 'node:crypto';
+import { createServer } from 'node:net';
+import { join } from 'node:path';
 import { EmulatedGpioChip } from '../../drivers/gpio/emulated.js';
 import { EmulatedI2cBus } from '../../drivers/i2c/emulated-bus.js';
 import { silentLogger, type Logger } from '../../drivers/logger.js';
@@ -15,11 +18,19 @@ import { bindUdp } from '../protocol/datagrams.js';
 import type { RewardsService } from '../rewards/service.js';
 import type { EventSink, SupervisorEvent } from '../supervisor/event-log.js';
 import type { BoardLines, Supervisor } from '../supervisor/supervisor.js';
-import { EmulatedBoard, type EmulatedBoardState } from './emulated-board.js';
+import {
+  EmulatedBoard,
+  type BoardSoftware as EmulatedBoardSoftware,
+  type EmulatedBoardState,
+} from './emulated-board.js';
 import { HEALTHY_DISK_REPORT, SATA_BOARDS, SimBoardHardware } from './board-hardware.js';
 import { faultyLink, type LinkFaults } from './link-faults.js';
 import { SimVisorHost, type SimVisorDisk } from './sim-visor.js';
 import { SkywireSim, type SkywireSimOptions } from './skywire-sim.js';
+import { EmulatedSlots, type TrialFault } from './emulated-slots.js';
+import { SlotUpdater } from '../update/board-updater.js';
+import type { RolloutLimits } from '../update/rollout.js';
+import type { RolloutLoop } from '../supervisor/rollout-loop.js';
 
 export interface SimulatorOptions {
   config: Config;
@@ -36,6 +47,23 @@ export interface SimulatorOptions {
   disks?: { board: number; disk: string; report: string }[];
   /** The manager's control socket (the console's way in); none by default. */
   control?: { path: string };
+  /**
+   * Box-wide updates: every board gets two emulated root slots and a U-Boot environment under `dir`, starting on
+   * `version`, and trusts `keys` for bundles of `profile`. None: boards report no firmware.
+   */
+  update?: SimUpdateOptions;
+}
+
+export interface SimUpdateOptions {
+  dir: string;
+  keys: ReadonlyMap<string, KeyObject>;
+  profile: string;
+  version: string;
+  /** The rollout's limits on the manager. */
+  limits?: RolloutLimits;
+  /** How long a board's trial boot waits for the manager's acknowledgement before it gives up and falls back. */
+  trialLimitMs?: number;
+  tickMs?: number;
 }
 
 /** Board n's lines on the emulated chip: power at 2(n-2), reset at 2(n-2)+1. The manager has none. */
@@ -77,6 +105,13 @@ export class Simulator {
   private readonly stateListeners = new Set<(board: number, state: EmulatedBoardState) => void>();
   private readonly timers = new Set<NodeJS.Timeout>();
   private stopped = false;
+  /** Each board's emulated slots and U-Boot environment (with `update`). */
+  readonly slots = new Map<number, EmulatedSlots>();
+  /** The version each board booted last, and whether that boot was a trial of a new slot. */
+  readonly running = new Map<number, { version: string; trial: boolean }>();
+  /** How a board's next trial boot goes wrong, once (then cleared). */
+  readonly trialFaults = new Map<number, TrialFault>();
+  private updatePort = 0;
 
   constructor(private readonly options: SimulatorOptions) {
     const { config } = options;
@@ -121,6 +156,11 @@ export class Simulator {
     return this.manager.control;
   }
 
+  /** The manager's box-wide updates running now; none without `update`. */
+  get rollout(): RolloutLoop | undefined {
+    return this.manager.rollout;
+  }
+
   /** The rewards figures (per board and for the box) for the panel and the console; none without Skywire. */
   get rewards(): RewardsService | undefined {
     return this.manager.rewards;
@@ -145,8 +185,29 @@ export class Simulator {
         uplink: () => this.uplink(),
         ...(this.skywire ? { skywire: this.skywire.endpoints } : {}),
         attach: simulatedAttach,
+        ...(this.options.update ? { update: this.managerUpdate(this.options.update) } : {}),
       },
     });
+  }
+
+  private managerUpdate(u: SimUpdateOptions) {
+    return {
+      // The manager checks a bundle as its own board would: the same keys, profile and running version.
+      policy: async () => ({
+        keys: u.keys,
+        profile: u.profile,
+        runningVersion: this.running.get(1)?.version ?? u.version,
+      }),
+      dir: join(u.dir, 'manager'),
+      serve: { host: '127.0.0.1', port: this.updatePort },
+      ...(u.limits ? { limits: u.limits } : {}),
+      ...(u.tickMs ? { tickMs: u.tickMs } : {}),
+    };
+  }
+
+  /** The manager resets (its watchdog, a crash): its software starts again after `afterMs`, the boards run on. */
+  resetManager(afterMs = this.options.bootMs): Promise<void> {
+    return this.restartSupervisor(afterMs);
   }
 
   /** The manager's uplink, judged as telemetry/uplink.ts would judge the simulated tables. */
@@ -167,6 +228,14 @@ export class Simulator {
       // The emulated hypervisor and node are the manager's surroundings: up before its rewards service reads them.
       this.skywire = new SkywireSim(this, config, this.options.skywire);
       await this.skywire.start();
+      this.manager = this.makeManager();
+    }
+    const u = this.options.update;
+    if (u) {
+      for (let board = 1; board <= config.box.boards; board++)
+        this.slots.set(board, await EmulatedSlots.create(join(u.dir, `board-${board}`), u.version));
+      // One port for the bundle across manager restarts, as a box's config fixes it: a board mid-transfer finds it again.
+      this.updatePort = await freePort();
       this.manager = this.makeManager();
     }
     await this.manager.start();
@@ -195,12 +264,101 @@ export class Simulator {
     emulated: EmulatedBoard,
     watchdog: EmulatedWatchdog,
     hardware: SimBoardHardware,
+  ): BoardSoftware | EmulatedBoardSoftware {
+    const slots = this.slots.get(board);
+    if (!slots) return this.composeFor(board, emulated, watchdog, hardware);
+    // With slots, U-Boot chooses first: what boots depends on the environment, and a trial may go wrong.
+    let inner: { start(): Promise<void>; stop(): Promise<void>; stall?(): void } | undefined;
+    let halted = false;
+    return {
+      start: async () => {
+        const boot = await slots.boot();
+        this.running.set(board, { version: boot.version, trial: boot.trial });
+        const fault = boot.trial ? this.trialFaults.get(board) : undefined;
+        if (fault) this.trialFaults.delete(board);
+        if (halted) return;
+        if (fault === 'no-boot') {
+          // The new root does not come up (a kernel panic that reboots): U-Boot counts the try used.
+          this.logger.warn(`board ${board}: slot ${boot.slot} does not boot`);
+          this.rebootLater(board, emulated, 50);
+          return;
+        }
+        if (fault === 'unhealthy') {
+          // It boots, but its agent never comes up: only the trial's watch runs, and gives up at its limit.
+          inner = this.trialWatchOnly(board, emulated, slots, boot);
+        } else {
+          inner = this.composeFor(board, emulated, watchdog, hardware, {
+            slot: boot.slot,
+            version: boot.version,
+          });
+        }
+        await inner.start();
+      },
+      stop: async () => {
+        halted = true;
+        await inner?.stop();
+      },
+      stall: () => inner?.stall?.(),
+    };
+  }
+
+  /** A trial boot whose agent never starts: the watch alone, never acknowledged, reboots the board to fall back. */
+  private trialWatchOnly(
+    board: number,
+    emulated: EmulatedBoard,
+    slots: EmulatedSlots,
+    boot: { slot: 'A' | 'B'; version: string },
+  ) {
+    const updater = new SlotUpdater({
+      ...this.slotOptions(board, slots, boot),
+      fetch: () => Promise.reject(new Error('no agent')),
+      reboot: () => this.rebootLater(board, emulated, 20),
+      log: (line) => this.logger.info(`board ${board}: update: ${line}`),
+    });
+    return { start: () => updater.start(), stop: async () => updater.stop() };
+  }
+
+  private slotOptions(board: number, slots: EmulatedSlots, boot: { slot: 'A' | 'B'; version: string }) {
+    const u = this.options.update!;
+    return {
+      env: slots.env,
+      slots: slots.devices(boot.slot),
+      version: boot.version,
+      policy: { keys: u.keys, profile: u.profile, runningVersion: boot.version },
+      recordFile: slots.recordFile,
+      now: () => Date.now(),
+      watch: {
+        limitMs: u.trialLimitMs ?? 30_000,
+        pollMs: 100,
+        sleep: (ms: number) => new Promise<void>((r) => setTimeout(r, ms)),
+      },
+    };
+  }
+
+  /** A reboot a moment from now; the manager's board takes the manager's software down with it. */
+  private rebootLater(board: number, emulated: EmulatedBoard, ms: number): void {
+    const timer = setTimeout(() => {
+      this.timers.delete(timer);
+      emulated.crash();
+      if (board === 1 && this.options.update && !this.stopped)
+        void this.restartSupervisor(this.options.bootMs);
+    }, ms);
+    this.timers.add(timer);
+  }
+
+  private composeFor(
+    board: number,
+    emulated: EmulatedBoard,
+    watchdog: EmulatedWatchdog,
+    hardware: SimBoardHardware,
+    boot?: { slot: 'A' | 'B'; version: string },
   ): BoardSoftware {
     const { config } = this.options;
     const disk = this.visorDisks.get(board) ?? { config: null };
     this.visorDisks.set(board, disk);
     const visorHost = new SimVisorHost({ board, disk, ...(this.skywire?.visorOf(board) ?? {}) });
     this.visorHosts.set(board, visorHost);
+    const slots = this.slots.get(board);
     const software = composeBoard({
       config,
       board,
@@ -229,13 +387,8 @@ export class Simulator {
           probeEveryMs: 2000,
         },
         // A real reboot takes a moment after the command is acknowledged; the acknowledgement leaves first.
-        reboot: () => {
-          const timer = setTimeout(() => {
-            this.timers.delete(timer);
-            emulated.crash();
-          }, 20);
-          this.timers.add(timer);
-        },
+        reboot: () => this.rebootLater(board, emulated, 20),
+        ...(slots && boot ? { slots: this.slotOptions(board, slots, boot) } : {}),
       },
     });
     this.agents.set(board, software.agent);
@@ -302,6 +455,18 @@ export class Simulator {
   emulatedState(board: number): EmulatedBoardState {
     return this.boardStates.get(board) ?? 'off';
   }
+}
+
+/** A TCP port free on loopback now. */
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      server.close(() => resolve(typeof address === 'object' && address ? address.port : 0));
+    });
+  });
 }
 
 function defaultDisks(boards: number): { board: number; disk: string; report: string }[] {

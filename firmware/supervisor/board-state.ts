@@ -56,6 +56,8 @@ export interface BoardState {
   powerOnAt?: number;
   /** When the current failure was declared, for the `recovered` event. */
   failedAt?: number;
+  /** The restart under way is a box-wide update taking the board into its new slot, not a failure. */
+  updating?: boolean;
 }
 
 export type Operation = 'on' | 'off' | 'reset' | 'cycle' | 'release';
@@ -68,7 +70,9 @@ export type BoardEvent =
   | { kind: 'power'; at: number; on: boolean }
   | { kind: 'operator'; at: number; operation: Operation; by: string }
   /** `hold`: the box judged the silence correlated (see network-silence.ts); restarts wait for the network. */
-  | { kind: 'tick'; at: number; hold?: { since: number } };
+  | { kind: 'tick'; at: number; hold?: { since: number } }
+  /** A box-wide update takes the board down into its new slot: a reboot expected, not counted as a restart. */
+  | { kind: 'update-reboot'; at: number };
 
 /** Actions are data; the supervisor loop performs them. */
 export type BoardAction =
@@ -157,7 +161,27 @@ export function decide(state: BoardState, event: BoardEvent, policy: Policy): De
       return event.hold
         ? onHeldTick(state, event.at, event.hold.since, policy)
         : onTick(state, event.at, policy);
+    case 'update-reboot':
+      return onUpdateReboot(state, event.at, policy);
   }
+}
+
+/**
+ * The board is asked to reboot itself into its new slot, as a soft restart step that counts nothing: its silence
+ * is expected for a boot time, and only a board that does not come back meets the usual escalation.
+ */
+function onUpdateReboot(state: BoardState, at: number, policy: Policy): Decision {
+  if (state.bootId === undefined || state.status !== 'up') return { state, actions: [] };
+  return {
+    state: {
+      ...settled(enter(state, 'restarting', at)),
+      since: at,
+      step: 'soft',
+      deadline: at + policy.softRebootAckMs,
+      updating: true,
+    },
+    actions: [log('update-reboot', { boot_id: state.bootId }), { kind: 'soft-reboot', bootId: state.bootId }],
+  };
 }
 
 function enter(state: BoardState, status: BoardStatus, at: number): BoardState {
@@ -177,6 +201,7 @@ function settled(state: BoardState): BoardState {
     stepAcked: undefined,
     powerOnAt: undefined,
     failedAt: undefined,
+    updating: undefined,
   };
 }
 
@@ -212,7 +237,7 @@ function onHeartbeat(state: BoardState, hb: Heartbeat, at: number): Decision {
       const details = {
         boot_id: hb.boot_id,
         after_ms: at - (state.failedAt ?? state.since),
-        ...(state.step ? { action: state.step } : {}),
+        ...(state.step ? { action: state.updating ? 'update' : state.step } : {}),
         ...reason,
       };
       return {

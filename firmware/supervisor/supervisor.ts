@@ -24,6 +24,8 @@ import { boxHypervisorKey, hypervisorKeyDue } from './hypervisor-key.js';
 import { visorEvents } from './visor-events.js';
 import { INITIAL_NETWORK, judgeNetwork, type NetworkMemory, type Uplink } from './network-silence.js';
 import type { BoxView } from './view.js';
+import type { BoardSeen, FirmwareReport } from '../update/rollout.js';
+import type { UpdateOrderWire } from '../protocol/messages.js';
 
 export interface BoardLines {
   power?: OutputLine;
@@ -81,6 +83,10 @@ export class Supervisor implements SupervisorOperator {
   /** Outstanding probe nonces and the command waiting for its acknowledgement, per board. */
   private readonly nonces = new Map<number, Set<string>>();
   private readonly pendingCommand = new Map<number, number>();
+  /** Update orders and commits sent and not acknowledged yet (their sequence numbers). */
+  private readonly updateCommands = new Set<number>();
+  /** What each board said of its firmware in its latest heartbeat taken. */
+  private readonly firmware = new Map<number, FirmwareReport>();
   private readonly skewReported = new Map<number, string>();
   /** When each board was last sent the hypervisor key (it is resent while the board trusts another). */
   private readonly keySentAt = new Map<number, number>();
@@ -348,6 +354,8 @@ export class Supervisor implements SupervisorOperator {
         const before = this.states.get(board)!.telemetry;
         if (!this.apply(board, { kind: 'heartbeat', at, heartbeat: message })) return;
         this.peers.set(board, from);
+        if (message.firmware) this.firmware.set(board, message.firmware);
+        else this.firmware.delete(board);
         // Telemetry of a replaced boot starts over; a board's disks are judged against its own last report.
         const after = this.states.get(board)!.telemetry;
         for (const e of [...diskEvents(before, after), ...visorEvents(before, after)])
@@ -364,6 +372,7 @@ export class Supervisor implements SupervisorOperator {
         return;
       }
       case 'command-ack':
+        if (this.updateCommands.delete(message.seq)) return;
         if (this.pendingCommand.get(board) !== message.seq)
           return this.reject(`board ${board}: acknowledgement of no command of ours`);
         this.pendingCommand.delete(board);
@@ -489,6 +498,52 @@ export class Supervisor implements SupervisorOperator {
         return;
       }
     }
+  }
+
+  /** Every board as a box-wide update weighs it: its status, whether it earns, its boot and its firmware. */
+  boardsSeen(): BoardSeen[] {
+    return [...this.states.values()].map((s) => {
+      const firmware = this.firmware.get(s.board);
+      return {
+        board: s.board,
+        status: s.status,
+        earning: s.status === 'up' && s.health?.ok !== false,
+        ...(s.bootId !== undefined ? { bootId: s.bootId } : {}),
+        ...(firmware ? { firmware } : {}),
+      };
+    });
+  }
+
+  /**
+   * Sends a box-wide update's word to the board's current boot over the authenticated channel: `update` (fetch and
+   * install the bundle) or `commit` (its trial boot is acknowledged). False when the board has no boot to send to.
+   */
+  sendUpdate(board: number, command: 'update' | 'commit', update?: UpdateOrderWire): boolean {
+    const bootId = this.states.get(board)?.bootId;
+    if (bootId === undefined) return false;
+    const seq = ++this.commandSeq;
+    this.updateCommands.add(seq);
+    // Acknowledgements that never came are forgotten: the rollout sends again if it hears nothing.
+    if (this.updateCommands.size > 64) this.updateCommands.delete(this.updateCommands.values().next().value!);
+    this.sendTo(board, {
+      type: 'command',
+      board,
+      boot_id: bootId,
+      seq,
+      command,
+      ...(update ? { update } : {}),
+    });
+    return true;
+  }
+
+  /** Takes the board down into its new slot: a reboot the supervisor expects, not a failure it counts. */
+  updateReboot(board: number): void {
+    if (this.states.has(board)) this.apply(board, { kind: 'update-reboot', at: Date.now() });
+  }
+
+  /** Records an event of another part of the manager (a box-wide update) in the supervisor's stream. */
+  note(board: number, event: string, details?: Record<string, unknown>): void {
+    this.record(board, event, details);
   }
 
   private sendTo(board: number, message: ManagerMessage): void {

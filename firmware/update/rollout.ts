@@ -3,6 +3,7 @@
 // is taken down (rebooted into its new slot) only while every other board that was up at the start is up and
 // earning. Pure: the loop on the manager (rollout-loop.ts) feeds it the boards and the clock and performs its
 // actions; the state is plain data, saved on the data partition, so a restarted manager carries on where it was.
+import { z } from 'zod';
 import { compareVersions, isVersion } from './version.js';
 
 /** The manager is board 1: it updates last, since its reboot restarts the loop that runs the rollout. */
@@ -304,7 +305,7 @@ function boardStep(
       if (!s?.bootId) return stay({}, [], `board ${p.board} is ${s?.status ?? 'unknown'}`);
       return {
         progress: enter('rebooting', { bootId: s.bootId }),
-        actions: [{ kind: 'reboot', board: p.board, bootId: s.bootId }, log('update-reboot')],
+        actions: [{ kind: 'reboot', board: p.board, bootId: s.bootId }],
       };
     }
     case 'rebooting':
@@ -408,6 +409,33 @@ export function rolloutPanelLine(r: Rollout): string {
   return `UPD ${done}/${total} B${current?.board ?? '-'} ${current ? PANEL_PHASE[current.phase] : ''}`.trim();
 }
 
+/**
+ * The panel's alert while a rollout runs or after it stopped (none once done): `short` fits 10 large characters,
+ * `text` 21 small ones.
+ */
+export function rolloutPanelAlert(r: Rollout): { short: string; text: string } | undefined {
+  if (r.result?.kind === 'done') return undefined;
+  if (r.result?.kind === 'stopped') return { short: 'UPD STOP', text: `stopped at board ${r.result.board}` };
+  const total = r.boards.filter((b) => b.phase !== 'skipped').length;
+  const done = r.boards.filter((b) => b.phase === 'done').length;
+  const current = r.boards.find((b) => b.phase !== 'done' && b.phase !== 'skipped');
+  const what =
+    r.waiting && current?.phase === 'installed' ? 'waits' : current ? PANEL_WORD[current.phase] : '';
+  return { short: `UPD ${done}/${total}`, text: current ? `board ${current.board} ${what}` : r.version };
+}
+
+const PANEL_WORD: Record<BoardPhase, string> = {
+  waiting: 'next',
+  ordered: 'ordered',
+  installing: 'installing',
+  installed: 'installed',
+  rebooting: 'rebooting',
+  committing: 'committing',
+  done: 'done',
+  failed: 'failed',
+  skipped: 'skipped',
+};
+
 const PANEL_PHASE: Record<BoardPhase, string> = {
   waiting: 'WAIT',
   ordered: 'ORDER',
@@ -431,3 +459,51 @@ export function stopRollout(r: Rollout, now: number, by: string): RolloutStep {
     actions: [{ kind: 'log', board, event: 'rollout-stopped', details: { version: r.version, reason } }],
   };
 }
+
+const phase = z.enum([
+  'waiting',
+  'ordered',
+  'installing',
+  'installed',
+  'rebooting',
+  'committing',
+  'done',
+  'failed',
+  'skipped',
+]);
+const board = z.int().min(1).max(64);
+
+/** A rollout as saved on the data partition: read back by a restarted manager, refused whole if damaged. */
+export const rolloutSchema: z.ZodType<Rollout> = z.strictObject({
+  id: z.string().regex(/^[0-9a-f]{8,32}$/),
+  version: z.string().refine(isVersion, 'expected a version such as 1.2.3'),
+  bundle: z.strictObject({ sha256: z.string().regex(/^[0-9a-f]{64}$/), bytes: z.int().nonnegative() }),
+  startedAt: z.number(),
+  by: z.string().max(200),
+  upAtStart: z.array(board).max(64),
+  boards: z
+    .array(
+      z.strictObject({
+        board,
+        phase,
+        since: z.number(),
+        bootId: z.string().max(64).optional(),
+        from: z.string().max(40).optional(),
+        note: z.string().max(400).optional(),
+        sentAt: z.number().optional(),
+      }),
+    )
+    .max(64),
+  waiting: z.string().max(400).optional(),
+  result: z
+    .discriminatedUnion('kind', [
+      z.strictObject({ kind: z.literal('done'), at: z.number() }),
+      z.strictObject({
+        kind: z.literal('stopped'),
+        at: z.number(),
+        board: z.int().min(0).max(64),
+        reason: z.string().max(400),
+      }),
+    ])
+    .optional(),
+});
