@@ -296,7 +296,7 @@ describe('control socket', () => {
       [
         1,
         'bad-request',
-        'unknown method; methods: hello, view, events, follow, operate, disks, rewards, reward-address, skywire, panel, config, attach',
+        'unknown method; methods: hello, view, events, follow, operate, disks, rewards, reward-address, skywire, panel, config, attach, update',
       ],
       [2, 'bad-request', 'operation: Invalid option: expected one of "on"|"off"|"reset"|"cycle"|"release"'],
       [3, 'bad-request', 'board: Too small: expected number to be >=1'],
