@@ -5,7 +5,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { keyId, loadSigningKey, publicKeyPem, UPDATE_KEYS_DIR } from '../firmware/update/keys.js';
 import { makeBundle, rootOfImage, type MadeBundle } from './bundle/make.js';
-import { extlinuxConf, kernelCmdline } from './layout/boot-config.js';
+import { DIRECT_BOOT_CONF, extlinuxConf, kernelCmdline } from './layout/boot-config.js';
 import { inputDigest } from './layout/identity.js';
 import { assembleImage, signatureOf } from './layout/image.js';
 import { filterFile, run } from './lib/tools.js';
@@ -305,8 +305,8 @@ export async function buildImage(o: BuildOptions): Promise<BuildResult> {
     append: kernelCmdline(profile, signature),
   });
   await writeFile(join(bootDir, 'extlinux.conf'), conf);
-  bootFiles.push({ path: 'extlinux/extlinux.conf', source: join(bootDir, 'extlinux.conf') });
-  // U-Boot's distro boot runs boot.scr first: it picks the root slot (updates), extlinux.conf is the fallback.
+  bootFiles.push({ path: DIRECT_BOOT_CONF, source: join(bootDir, 'extlinux.conf') });
+  // U-Boot's distro boot finds boot.scr (it never sees DIRECT_BOOT_CONF): the script picks the root slot.
   const script = bootScriptText({
     profile,
     cmdline: kernelCmdline(profile, signature).replace(/^root=\S+\s*/, ''),

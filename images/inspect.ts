@@ -1,6 +1,6 @@
 // `skyminer-image inspect IMAGE`: what is on a card image, read without mounting anything.
 import { open, stat } from 'node:fs/promises';
-import { parseExtlinux, type BootEntry } from './layout/boot-config.js';
+import { DIRECT_BOOT_CONF, parseExtlinux, type BootEntry } from './layout/boot-config.js';
 import { isSunxiSpl } from './layout/disk.js';
 import { debugfsRequest, readExt4Summary, type Ext4Summary } from './layout/ext4.js';
 import { listFat, readFatText } from './layout/fat.js';
@@ -120,7 +120,7 @@ export async function inspectImage(image: string): Promise<InspectReport> {
     ? ({ kind: 'sunxi-spl', offset: 8192, ...(fitAt40k ? { fitOffset: 40960 } : {}) } as const)
     : ({ kind: 'none' } as const);
   const bootOffset = boot.start * SECTOR;
-  const bootConfigText = await readFatText(image, bootOffset, 'extlinux/extlinux.conf');
+  const bootConfigText = await readFatText(image, bootOffset, DIRECT_BOOT_CONF);
   return {
     image,
     sizeBytes: size,
@@ -166,7 +166,7 @@ export function formatInspect(r: InspectReport): string {
       : 'bootloader: none before the first partition (the machine loads the kernel itself)',
   );
   out.push(`boot partition files: ${r.bootFiles.join(', ')}`);
-  out.push('boot config (extlinux/extlinux.conf):');
+  out.push(`boot config (${DIRECT_BOOT_CONF}):`);
   for (const l of r.bootConfigText.trimEnd().split('\n')) out.push(`  | ${l}`);
   const s = r.root;
   out.push(

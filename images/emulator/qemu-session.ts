@@ -5,7 +5,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { parseExtlinux } from '../layout/boot-config.js';
+import { DIRECT_BOOT_CONF, parseExtlinux } from '../layout/boot-config.js';
 import { readFatText } from '../layout/fat.js';
 import { decodeMbr, SECTOR } from '../layout/mbr.js';
 import { run } from '../lib/tools.js';
@@ -74,7 +74,7 @@ export async function extractBootFiles(
   const boot = decodeMbr(head).partitions.find((p) => p.bootable);
   if (!boot) throw new Error(`${image}: no bootable partition`);
   const offset = boot.start * SECTOR;
-  const entry = parseExtlinux(await readFatText(image, offset, 'extlinux/extlinux.conf'));
+  const entry = parseExtlinux(await readFatText(image, offset, DIRECT_BOOT_CONF));
   const kernel = join(dir, 'kernel');
   const initrd = join(dir, 'initrd');
   const env = { MTOOLS_SKIP_CHECK: '1' };

@@ -12,7 +12,14 @@ export function rootPartuuid(signature: number, partition: number): string {
   return `${(signature >>> 0).toString(16).padStart(8, '0')}-${partition.toString(16).padStart(2, '0')}`;
 }
 
-/** extlinux/extlinux.conf, as U-Boot's distro boot (and the boot test) read it. */
+/**
+ * Where the boot partition keeps the extlinux.conf of a direct boot (QEMU loading the kernel itself, slot A). Not
+ * extlinux/extlinux.conf: U-Boot's distro boot looks for that before boot.scr in each place it scans and would
+ * boot it, never running the script that chooses the root slot.
+ */
+export const DIRECT_BOOT_CONF = 'skyminer/extlinux.conf';
+
+/** The extlinux.conf of a direct boot (DIRECT_BOOT_CONF), as the QEMU sessions read it. */
 export function extlinuxConf(profile: Profile, entry: BootEntry): string {
   return [
     `# ${profile.name}: ${profile.description}`,

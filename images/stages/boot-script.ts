@@ -1,8 +1,9 @@
 // boot.scr: the U-Boot script on the boot partition that picks the root slot (firmware/update/decision.ts's
 // bootChoice, in U-Boot's hush): a new slot gets its tries counted down, with saveenv before each, and once they
 // are used up the committed slot boots again with skyminer_fallback naming the one that failed. Stock U-Boot's
-// distro boot runs boot.scr before extlinux.conf, so no bootloader change is needed (none of the sunxi
-// defconfigs has BOOTCOUNT). extlinux.conf stays for machines that load the kernel themselves (slot A).
+// distro boot runs boot.scr, so no bootloader change is needed (none of the sunxi defconfigs has BOOTCOUNT); the
+// image has no extlinux/extlinux.conf, which distro boot would take first (the direct boot's is elsewhere:
+// DIRECT_BOOT_CONF).
 import { crc32 } from '../../firmware/update/uboot-env.js';
 import { ENV } from '../../firmware/update/decision.js';
 import { DATA_PARTITION, SLOT_PARTITIONS } from '../layout/disk.js';

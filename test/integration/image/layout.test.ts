@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { repoRoot } from '../../../images/build.js';
 import { inspectImage } from '../../../images/inspect.js';
-import { extlinuxConf, kernelCmdline } from '../../../images/layout/boot-config.js';
+import { DIRECT_BOOT_CONF, extlinuxConf, kernelCmdline } from '../../../images/layout/boot-config.js';
 import { debugfsRequest } from '../../../images/layout/ext4.js';
 import { inputDigest } from '../../../images/layout/identity.js';
 import { assembleImage, signatureOf } from '../../../images/layout/image.js';
@@ -94,7 +94,7 @@ async function smallImage(profile: Profile, bootloaderFile?: string, boxSecret?:
     bootFiles: [
       { path: 'vmlinuz', source: join(dir, 'vmlinuz') },
       { path: 'initramfs', source: join(dir, 'initramfs') },
-      { path: 'extlinux/extlinux.conf', source: join(dir, 'extlinux.conf') },
+      { path: DIRECT_BOOT_CONF, source: join(dir, 'extlinux.conf') },
     ],
     root: tree,
     ...(bootloader ? { bootloader: bootloader.parts } : {}),
@@ -145,7 +145,7 @@ describe('card layout of every profile', async () => {
         expect(head.subarray(512).every((b) => b === 0)).toBe(true);
       }
 
-      expect(report.bootFiles).toEqual(['extlinux/extlinux.conf', 'initramfs', 'vmlinuz']);
+      expect(report.bootFiles).toEqual(['initramfs', DIRECT_BOOT_CONF, 'vmlinuz']);
       expect(report.bootEntry.append).toBe(
         `root=PARTUUID=${signature.toString(16).padStart(8, '0')}-02 rootfstype=ext4 rw console=${profile.console.device},${profile.console.baud} rootwait`,
       );
