@@ -9,6 +9,7 @@ import { INSPECT_USAGE, inspectCommand } from './inspect-command.js';
 import type { ProgressOut } from './progress.js';
 import { RELEASE_CHECK_USAGE, releaseCheckCommand } from './release-check-command.js';
 import { SKYWIRE_USAGE, skywireCommand } from './skywire-command.js';
+import { VISOR_BUNDLE_USAGE, visorBundleCommand } from './visor-bundle-command.js';
 
 export interface CommandIo {
   out(text: string): void;
@@ -40,6 +41,11 @@ export const COMMANDS: Record<string, Command> = {
     summary: "build an Alpine image for QEMU virt with Alpine's kernel and boot it (needs an Alpine mirror)",
     usage: RELEASE_CHECK_USAGE,
     run: releaseCheckCommand,
+  },
+  'visor-bundle': {
+    summary: 'sign a built skywire binary into a visor bundle boards install, or check one',
+    usage: VISOR_BUNDLE_USAGE,
+    run: visorBundleCommand,
   },
   skywire: {
     summary: 'build the pinned Skywire for the given architectures (cached)',
