@@ -66,6 +66,8 @@ export const visorFiguresSchema = z.object({
   hypervisor_pk: skywirePk.nullable(),
   version: text(32),
   dmsg_connected: z.boolean().nullable(),
+  /** A worker's visor is connected to the box's hypervisor now (null on the manager, or while not running). */
+  hypervisor_connected: z.boolean().nullable().default(null),
   /** The dmsg server round trip. */
   round_trip_ms: figure,
   /** `connecting` for the first five minutes of every visor start, then `healthy`. */

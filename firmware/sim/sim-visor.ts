@@ -96,6 +96,8 @@ export class SimVisorHost implements VisorHost {
       pk: keys.pk,
       version: this.options.emulated?.version ?? 'v1.3.28',
       dmsgConnected: true,
+      connectedHypervisors:
+        this.options.disk.config?.role === 'visor' ? [this.options.disk.config.hypervisorPk] : null,
       roundTripMs: 42,
       servicesHealth: uptimeS >= 300 ? 'healthy' : 'connecting',
       uptimeS,

@@ -8,7 +8,7 @@ import { Ssd1306Model } from '../../drivers/ssd1306/emulator.js';
 import { EmulatedWatchdog } from '../../drivers/watchdog/emulated.js';
 import type { Agent } from '../agent/agent.js';
 import { BoxKeys, deriveBoardKey, generateBoxSecret } from '../auth/keys.js';
-import { composeBoard, type BoardSoftware } from '../compose/board.js';
+import { composeBoard, type BoardSoftware, type BoardVisorHardware } from '../compose/board.js';
 import { composeManager, type ManagerSoftware } from '../compose/manager.js';
 import type { Config } from '../config/schema.js';
 import type { ControlServer } from '../control/server.js';
@@ -52,6 +52,11 @@ export interface SimulatorOptions {
    * `version`, and trusts `keys` for bundles of `profile`. None: boards report no firmware.
    */
   update?: SimUpdateOptions;
+  /**
+   * Where each board's visor runs instead of the stand-in: the real-Skywire tests pass real visors (a `skywire`
+   * per board in a network namespace), so the same compositions set them up and watch them.
+   */
+  visors?: (board: number) => BoardVisorHardware;
 }
 
 export interface SimUpdateOptions {
@@ -381,7 +386,7 @@ export class Simulator {
               this.links.get(board)!,
             ),
         },
-        visor: {
+        visor: this.options.visors?.(board) ?? {
           host: visorHost,
           // The visor's RPC is asked more often than on a box, so a killed or hung visor shows within seconds.
           probeEveryMs: 2000,

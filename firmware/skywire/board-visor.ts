@@ -115,6 +115,10 @@ export class BoardVisor {
       hypervisor_pk: this.trusted,
       version: live?.version ?? null,
       dmsg_connected: live ? live.dmsgConnected : null,
+      hypervisor_connected:
+        live?.connectedHypervisors && this.options.role === 'visor' && this.trusted !== null
+          ? live.connectedHypervisors.includes(this.trusted)
+          : null,
       round_trip_ms: live?.roundTripMs ?? null,
       services_health: live?.servicesHealth ?? null,
       uptime_s: r.uptimeS === null ? null : Math.round(r.uptimeS),

@@ -16,7 +16,7 @@ import {
   type KeyPair,
   type SkywireTool,
 } from './visor-config.js';
-import { parseVisorInfo, VisorInfoError, type VisorInfo } from './visor-info.js';
+import { parseConnectedHypervisors, parseVisorInfo, VisorInfoError, type VisorInfo } from './visor-info.js';
 
 /** What the service needs of a visor process (a ChildProcess has it; the simulator's stand-in too). */
 export interface VisorProcess {
@@ -184,16 +184,25 @@ export class SkywireHost implements VisorHost {
   }
 
   async info(): Promise<VisorInfo> {
+    const info = parseVisorInfo(await this.cli(['visor', 'info']));
+    if (info.dmsgConnected) return info;
+    // A worker's tracker reads zeros even while connected: its connected hypervisor tells instead.
+    const connected = parseConnectedHypervisors(await this.cli(['visor', 'hv', 'pk']));
+    return { ...info, connectedHypervisors: connected, dmsgConnected: connected.length > 0 };
+  }
+
+  /** One `skywire cli ... --json` call to the visor's RPC, bounded in time (a hung visor never answers). */
+  private async cli(args: string[]): Promise<string> {
     const [cmd, ...pre] = [...(this.options.wrap ?? []), this.options.binary];
-    const { stdout } = await run(cmd!, [...pre, 'cli', 'visor', 'info', '--json'], {
+    const { stdout } = await run(cmd!, [...pre, 'cli', ...args, '--json'], {
       timeout: this.options.infoTimeoutMs ?? 10_000,
       killSignal: 'SIGKILL',
     }).catch((err: Error & { stdout?: string }) => {
       // The CLI exits 1 with its error as JSON on stdout.
       if (err.stdout) return { stdout: err.stdout };
-      throw new VisorInfoError(`skywire cli visor info: ${err.message.split('\n')[0]}`);
+      throw new VisorInfoError(`skywire cli ${args.join(' ')}: ${err.message.split('\n')[0]}`);
     });
-    return parseVisorInfo(stdout);
+    return stdout;
   }
 
   async traffic(nowMs: number): Promise<TransportBytes | null> {

@@ -6,8 +6,14 @@
 export interface VisorInfo {
   pk: string;
   version: string;
-  /** Connected to a dmsg server (the server's key is not all zeros). */
+  /**
+   * Connected to dmsg: its tracker names a dmsg server, or it is connected to a hypervisor (which it reaches only
+   * over dmsg). A worker's own tracker reads zeros while connected (v1.3.28 tracks only what its hypervisor asks),
+   * so the connected hypervisors are what tells there.
+   */
   dmsgConnected: boolean;
+  /** The hypervisors it is connected to now (`skywire cli visor hv pk`); null when not asked. */
+  connectedHypervisors: string[] | null;
   roundTripMs: number | null;
   servicesHealth: string;
   uptimeS: number;
@@ -59,6 +65,7 @@ export function parseVisorInfo(text: string): VisorInfo {
   const server = str('dmsg_server');
   const rtt = goDurationMs(str('ping'));
   return {
+    connectedHypervisors: null,
     pk: str('public_key'),
     version: str('visor_version'),
     dmsgConnected: server !== '' && !ZERO_PK.test(server),
@@ -66,4 +73,20 @@ export function parseVisorInfo(text: string): VisorInfo {
     servicesHealth: str('uptime_tracker'),
     uptimeS: Math.max(0, online),
   };
+}
+
+/** Parses `skywire cli visor hv pk --json`: the connected hypervisors' keys (`{}` when there are none). */
+export function parseConnectedHypervisors(text: string): string[] {
+  let doc: unknown;
+  try {
+    doc = JSON.parse(text);
+  } catch {
+    throw new VisorInfoError('skywire cli visor hv pk: the answer is not JSON');
+  }
+  const top = doc as { output?: unknown; error?: unknown } | null;
+  if (typeof top?.error === 'string') throw new VisorInfoError(`skywire cli visor hv pk: ${top.error}`);
+  if (top?.output === undefined || top.output === null) return [];
+  if (!Array.isArray(top.output) || !top.output.every((k) => typeof k === 'string'))
+    throw new VisorInfoError('skywire cli visor hv pk: expected a list of keys');
+  return top.output as string[];
 }

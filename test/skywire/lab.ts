@@ -35,6 +35,11 @@ export interface LabOptions {
   boards: number;
   /** Run the uptime tracker (without it services_health stays `connecting`). */
   uptimeTracker?: boolean;
+  /**
+   * Leave the boards' visors to the firmware: the lab makes the network, the services and each board's folder,
+   * but no keys, configs or visors (`keys` stay empty until the firmware made them).
+   */
+  firmwareVisors?: boolean;
 }
 
 async function ip(...args: string[]): Promise<void> {
@@ -81,8 +86,11 @@ export class SkywireLab {
     try {
       await lab.network();
       await lab.startServices();
-      await lab.configure();
-      for (const b of lab.boards) lab.startVisor(b.board);
+      if (options.firmwareVisors) await lab.folders();
+      else {
+        await lab.configure();
+        for (const b of lab.boards) lab.startVisor(b.board);
+      }
       await lab.forward();
     } catch (err) {
       await lab.stop();
@@ -257,6 +265,34 @@ export class SkywireLab {
         throw new Error(`${what} did not listen on ${host}:${port} in ${timeoutMs} ms`);
       await sleep(200);
     }
+  }
+
+  /** Each board's namespace and folder, for visors the firmware sets up itself. */
+  private async folders(): Promise<void> {
+    for (let n = 1; n <= this.options.boards; n++) {
+      const dir = join(this.dir, `b${n}`);
+      await mkdir(dir, { recursive: true });
+      const ns = `${this.prefix}-b${n}`;
+      this.boards.push({
+        board: n,
+        ns,
+        ip: `192.168.0.${n + 1}`,
+        dir,
+        keys: { pk: '', sk: '' },
+        config: join(dir, 'skywire.json'),
+        visor: null,
+      });
+    }
+  }
+
+  /** A skywire command line inside board n's namespace (for the firmware's own visor host). */
+  wrapFor(n: number): string[] {
+    return ['ip', 'netns', 'exec', this.board(n).ns];
+  }
+
+  /** Where the services file the lab's services answer at is (the image ships upstream's). */
+  get servicesFile(): string {
+    return join(this.dir, 'services-config.json');
   }
 
   private async configure(): Promise<void> {

@@ -62,6 +62,7 @@ class FakeHost implements VisorHost {
       pk: OWN,
       version: 'v1.3.28',
       dmsgConnected: true,
+      connectedHypervisors: this.config?.role === 'visor' ? [this.config.hypervisorPk] : null,
       roundTripMs: 3.5,
       servicesHealth: 'connecting',
       uptimeS: 10,
@@ -98,6 +99,7 @@ describe("the board's visor service", () => {
       hypervisor_pk: OWN,
       version: 'v1.3.28',
       dmsg_connected: true,
+      hypervisor_connected: null,
       services_health: 'connecting',
       restarts: 0,
       sick: false,
@@ -195,7 +197,13 @@ describe("the board's visor service", () => {
     await settle(1000);
     host.bytes = { recv: 3000, sent: 600 };
     await settle(1000);
-    expect(visor.figures()).toMatchObject({ rx_bytes: 3000, tx_bytes: 600, rx_bps: 2000, tx_bps: 500 });
+    expect(visor.figures()).toMatchObject({
+      rx_bytes: 3000,
+      tx_bytes: 600,
+      rx_bps: 2000,
+      tx_bps: 500,
+      hypervisor_connected: true,
+    });
     await visor.stop();
   });
 

@@ -1,5 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { goDurationMs, parseVisorInfo } from '../../../firmware/skywire/visor-info.js';
+import {
+  goDurationMs,
+  parseConnectedHypervisors,
+  parseVisorInfo,
+} from '../../../firmware/skywire/visor-info.js';
 import { sumTransportLog, transportLogPath, transportRate } from '../../../firmware/skywire/transport-log.js';
 
 const PK = `02${'a1'.repeat(32)}`;
@@ -26,6 +30,7 @@ describe("the visor's own summary (skywire cli visor info --json)", () => {
       pk: PK,
       version: 'v1.3.28',
       dmsgConnected: true,
+      connectedHypervisors: null,
       roundTripMs: 1.53,
       servicesHealth: 'connecting',
       uptimeS: 42.5,
@@ -49,6 +54,15 @@ describe("the visor's own summary (skywire cli visor info --json)", () => {
     expect(() => parseVisorInfo(answer({ visor_version: 3 }))).toThrow('visor_version missing');
     expect(() => parseVisorInfo(answer({ time_online: 'x' }))).toThrow('time_online missing');
     expect(() => parseVisorInfo('{}')).toThrow('no output');
+  });
+
+  it('reads the hypervisors a visor is connected to, none as the CLI prints none', () => {
+    expect(parseConnectedHypervisors(`{"output":["${PK}"]}`)).toEqual([PK]);
+    expect(parseConnectedHypervisors('{}')).toEqual([]);
+    expect(() => parseConnectedHypervisors('{"output":[1]}')).toThrow('expected a list of keys');
+    expect(() => parseConnectedHypervisors('{"error":"RPC connection failed"}')).toThrow(
+      'skywire cli visor hv pk: RPC connection failed',
+    );
   });
 
   it("reads Go's durations and refuses what is not one", () => {

@@ -13,6 +13,7 @@ const visor = (over: Partial<BoardVisorFigures> = {}): BoardVisorFigures => ({
   hypervisor_pk: HV,
   version: 'v1.3.28',
   dmsg_connected: true,
+  hypervisor_connected: true,
   round_trip_ms: 2,
   services_health: 'connecting',
   uptime_s: 12,
