@@ -336,9 +336,10 @@ export class SkywireLab {
     return b;
   }
 
-  startVisor(n: number): ChildProcess {
+  /** Starts board n's visor, from the lab's binary or another one (a visor bundle's). */
+  startVisor(n: number, binary = this.options.binary): ChildProcess {
     const b = this.board(n);
-    b.visor = this.spawnIn(b.ns, b.dir, `visor-b${n}.log`, ['visor', '-c', b.config]);
+    b.visor = this.spawnIn(b.ns, b.dir, `visor-b${n}.log`, ['visor', '-c', b.config], binary);
     return b.visor;
   }
 
