@@ -12,14 +12,21 @@ import {
   type ResetReason,
 } from '../protocol/messages.js';
 import type { BoardUpdater } from '../update/board-updater.js';
+import type { GrantContents } from '../auth/join-seal.js';
 import { runChecks, type HealthCheck } from './health.js';
+import { JoinClient } from './join.js';
 
 export interface AgentOptions {
   board: number;
   manager: { host: string; port: number };
   intervalMs: number;
-  /** This board's key (see firmware/auth/enrol.ts). */
-  key: Buffer;
+  /** This board's key (see firmware/auth/enrol.ts); none: the board joins the box for one first (`join`). */
+  key?: Buffer;
+  /**
+   * Zero-touch enrolment for a board without a key: claim one from the manager (agent/join.ts) before the first
+   * heartbeat, and `keep` what the grant carried (the key on the data partition) before using it.
+   */
+  join?: { keep: (contents: GrantContents) => Promise<void>; retryMs?: number };
   /** The board's health checks; the agent pets the watchdog only while all pass. */
   checks?: HealthCheck[];
   /** Compact live figures to ride along in the heartbeat. */
@@ -57,6 +64,9 @@ export class Agent {
   private readonly guard = new CommandGuard(this.bootId);
   private readonly probes = new NonceMemory();
   private readonly manager: Peer;
+  private key: Buffer | undefined;
+  private joining: JoinClient | null = null;
+  private armed = false;
   resetReason: ResetReason = 'unknown';
   /** Datagrams refused (bad tag, stale, malformed), for tests and the log. */
   rejected = 0;
@@ -64,6 +74,14 @@ export class Agent {
   constructor(private readonly options: AgentOptions) {
     this.logger = options.logger ?? silentLogger;
     this.manager = { address: options.manager.host, port: options.manager.port };
+    this.key = options.key;
+    if (!this.key && !options.join)
+      throw new Error(`board ${options.board}: the agent needs a key or a way to join`);
+  }
+
+  /** True once the board holds its key (from the start, or after joining). */
+  get enrolled(): boolean {
+    return this.key !== undefined;
   }
 
   async start(): Promise<void> {
@@ -81,13 +99,42 @@ export class Agent {
     }
     this.net = await (options.datagrams?.() ??
       bindUdp(options.listenPort ?? 0, undefined, (m) => this.logger.warn(`board ${options.board}: ${m}`)));
-    this.net.onMessage((msg, from) => this.onDatagram(msg, from));
-    if (wd) await wd.device.open(wd.timeoutS);
+    this.net.onMessage((msg, from) =>
+      this.joining ? this.joining.offer(msg, from) : this.onDatagram(msg, from),
+    );
+    if (!this.key) await this.join(this.net);
+    if (wd) {
+      await wd.device.open(wd.timeoutS);
+      this.armed = true;
+    }
     void this.beat();
     this.timer = setInterval(() => void this.beat(), options.intervalMs);
   }
 
+  /** Claims the key before anything else: the watchdog is armed only once heartbeats can follow. */
+  private async join(net: Datagrams): Promise<void> {
+    const { options } = this;
+    this.joining = new JoinClient({
+      board: options.board,
+      manager: this.manager,
+      net,
+      bootId: this.bootId,
+      logger: this.logger,
+      ...(options.join?.retryMs !== undefined ? { retryMs: options.join.retryMs } : {}),
+    });
+    try {
+      const contents = await this.joining.run();
+      // Kept before used: a board that loses power now joins again rather than running on a key it lost.
+      await options.join!.keep(contents);
+      this.key = contents.key;
+    } finally {
+      this.joining = null;
+    }
+    if (!this.net) throw new Error(`board ${options.board}: stopped while joining`);
+  }
+
   async stop(): Promise<void> {
+    this.joining?.cancel();
     if (this.timer) clearInterval(this.timer);
     this.timer = null;
     for (const c of this.options.checks ?? []) c.close?.();
@@ -95,7 +142,7 @@ export class Agent {
     this.net = null;
     await net?.close();
     const wd = this.options.watchdog;
-    if (wd && !this.stalled) await wd.device.close(wd.disarmOnStop);
+    if (wd && this.armed && !this.stalled) await wd.device.close(wd.disarmOnStop);
   }
 
   /**
@@ -135,12 +182,12 @@ export class Agent {
   }
 
   private send(message: AgentMessage): void {
-    this.net?.send(seal(this.options.key, this.options.board, encodeMessage(message)), this.manager);
+    if (this.key) this.net?.send(seal(this.key, this.options.board, encodeMessage(message)), this.manager);
   }
 
   private onDatagram(datagram: Buffer, from: Peer): void {
     if (this.stalled) return;
-    const opened = openEnvelope(datagram, (b) => (b === this.options.board ? this.options.key : undefined));
+    const opened = openEnvelope(datagram, (b) => (b === this.options.board ? this.key : undefined));
     const decoded = opened.ok ? decodeManagerMessage(opened.body) : opened;
     if (!decoded.ok || decoded.message.board !== this.options.board) {
       this.rejected++;
@@ -180,6 +227,6 @@ export class Agent {
   }
 
   private reply(to: Peer, message: AgentMessage): void {
-    this.net?.send(seal(this.options.key, this.options.board, encodeMessage(message)), to);
+    if (this.key) this.net?.send(seal(this.key, this.options.board, encodeMessage(message)), to);
   }
 }

@@ -15,12 +15,16 @@ import { deriveBoardKey, formatKey, KeyError, parseKey } from './keys.js';
  *
  * How keys get there, with no person at each board and no "ask and you get a key" service:
  * - Every board of a box starts with the same random box secret (mode 0600): baked into the image flashed to
- *   every board (`skyminer-image build --box-secret`), or drawn by the manager at its first boot and copied to
- *   the others' boot partitions by the owner. The boards' images are identical; only the slot differs.
+ *   every board (`skyminer-image build --box-secret`), or drawn by the manager at its first boot and kept there
+ *   (the other boards then join, or get a copy on their boot partitions from the owner). The boards' images are
+ *   identical; only the slot differs.
  * - On first boot each board derives its own key, HKDF(box secret, "board:<slot>"), writes it atomically,
  *   and (workers only) deletes the box secret. From then on a worker holds only its own key, so a worker
  *   taken over later can speak only for itself. The manager keeps the box secret and derives every key.
- * - Nothing is ever sent over the network to enrol, so there is no host to trust or to impersonate.
+ * - With a box secret on the card, nothing is sent over the network to enrol: there is no host to trust or to
+ *   impersonate. A card flashed from a generic image (no box secret) joins instead: the manager hands the board
+ *   its key over the network, in a window tied to a power-on the manager made itself. That path has its own
+ *   threat model, in firmware/supervisor/join-window.md.
  * - The same way, a worker adds the manager's ssh key for `attach` (attach-key.ts) to its authorized_keys.
  *
  * What we do not defend against: someone with the box's storage in hand before first boot (they hold the box
@@ -108,6 +112,35 @@ async function installAttachKey(path: string, publicLine: string): Promise<void>
   // sshd ignores a key file or directory that others may write.
   await mkdir(dirname(path), { recursive: true, mode: 0o700 });
   await writeFileAtomic(path, withAttachKey(existing ?? '', publicLine), 0o600);
+}
+
+/** True when the board has neither its key nor a box secret: it must join the box over the network to enrol. */
+export async function needsJoin(paths: EnrolPaths): Promise<boolean> {
+  return (
+    (await readIfPresent(paths.boardKey)) === undefined &&
+    (await readIfPresent(paths.boxSecret)) === undefined
+  );
+}
+
+/**
+ * Keeps what a join grant carried (firmware/agent/join.ts): the board's key, written atomically (mode 0600) where
+ * enrolBoard reads it at every later start, and the manager's attach key line, when the board trusts one.
+ */
+export async function keepJoinedKey(
+  paths: EnrolPaths,
+  key: Buffer,
+  attachLine?: string,
+): Promise<{ attachKeyError?: string }> {
+  await mkdir(dirname(paths.boardKey), { recursive: true, mode: 0o700 });
+  await writeFileAtomic(paths.boardKey, formatKey(key), 0o600);
+  if (!paths.authorizedKeys || !attachLine) return {};
+  try {
+    await installAttachKey(paths.authorizedKeys, attachLine);
+    return {};
+  } catch (err) {
+    // Costs only `attach`: the board is enrolled and supervised all the same.
+    return { attachKeyError: `${paths.authorizedKeys}: ${(err as Error).message}` };
+  }
 }
 
 /** The manager's box secret. */

@@ -3,7 +3,7 @@ import type { StatFs } from '../../drivers/disks/usage.js';
 import type { FileRoot } from '../../drivers/fileroot/file-root.js';
 import type { Logger } from '../../drivers/logger.js';
 import type { Watchdog } from '../../drivers/watchdog/watchdog.js';
-import { Agent } from '../agent/agent.js';
+import { Agent, type AgentOptions } from '../agent/agent.js';
 import { defaultChecks, healthLimits } from '../agent/health.js';
 import type { Config } from '../config/schema.js';
 import { DiskService } from '../disks/disk-service.js';
@@ -64,8 +64,10 @@ export interface BoardVisorHardware {
 export interface BoardSoftwareOptions {
   config: Config;
   board: number;
-  /** This board's key (firmware/auth: enrolment on a device, derived from the box secret in the simulator). */
-  key: Buffer;
+  /** This board's key (firmware/auth/enrol.ts: kept on its data partition, or derived from the box secret). */
+  key?: Buffer;
+  /** No key yet: the agent joins the box first and keeps what it got (zero-touch enrolment, agent/join.ts). */
+  join?: AgentOptions['join'];
   hardware: BoardHardware;
   logger: Logger;
 }
@@ -120,7 +122,8 @@ export function composeBoard(options: BoardSoftwareOptions): BoardSoftware {
     board,
     manager: hw.network.manager,
     intervalMs: config.supervisor.heartbeat_interval_ms,
-    key: options.key,
+    ...(options.key ? { key: options.key } : {}),
+    ...(options.join ? { join: options.join } : {}),
     checks: defaultChecks(hw.root, healthLimits(config.agent), hw.statfs),
     telemetry: () => heartbeatFigures(sampler.latest(), disks.reports(), figures, visor?.figures() ?? null),
     ...(visor ? { onHypervisorKey: (pk: string) => void visor.setHypervisorKey(pk) } : {}),

@@ -20,6 +20,10 @@ import { RolloutLoop } from '../supervisor/rollout-loop.js';
 import type { BundlePolicy } from '../update/bundle.js';
 import { rolloutLines, rolloutPanelAlert, type RolloutLimits } from '../update/rollout.js';
 
+/** A lost grant is sent again on a repeated claim this long; a refused join shows on the panel this long. */
+const JOIN_REGRANT_MS = 60_000;
+const JOIN_ALERT_MS = 600_000;
+
 /**
  * The hardware the manager's software runs on. `skyminer supervisor` passes the real parts
  * (firmware/cli/commands/supervisor.ts), the simulator emulated ones (firmware/sim/simulator.ts); nothing else
@@ -77,6 +81,12 @@ export interface ManagerSoftwareOptions {
   epochMs?: number;
   /** The control socket the console and the CLI use; none: no socket. */
   control?: { path: string; group?: string | null };
+  /**
+   * Zero-touch enrolment (supervisor/join-window.md): how long a join window stays open after the manager switches
+   * a board on (held to half the boot timeout, so a joined board still beats it), and the attach key line the
+   * grant carries. None or 0 ms: boards enrol only from a box secret on their card.
+   */
+  join?: { windowMs: number; attachLine?: string };
 }
 
 /** The manager's software, started and stopped as one: a manager reset restarts all of it. */
@@ -102,8 +112,22 @@ export interface ManagerSoftware {
  */
 export function composeManager(options: ManagerSoftwareOptions): ManagerSoftware {
   const { config, hardware: hw, logger } = options;
+  const settings = supervisorSettings(config);
+  const join = options.join && options.join.windowMs > 0 ? options.join : undefined;
   const supervisor = new Supervisor({
-    ...supervisorSettings(config),
+    ...settings,
+    ...(join
+      ? {
+          join: {
+            policy: {
+              windowMs: Math.min(join.windowMs, settings.policy.bootTimeoutMs / 2),
+              regrantMs: JOIN_REGRANT_MS,
+              alertMs: JOIN_ALERT_MS,
+            },
+            ...(join.attachLine ? { attachLine: join.attachLine } : {}),
+          },
+        }
+      : {}),
     lines: hw.lines,
     listen: hw.network.listen,
     keyFor: options.keyFor,

@@ -129,6 +129,11 @@ export const configSchema = z
         attach_key: z.string().default(''),
         /** The authorized_keys a board adds the manager's attach key to when it enrols; empty: none. */
         authorized_keys: z.string().default(''),
+        /**
+         * Zero-touch enrolment: after the manager switches a board on, a board with no key and no box secret may
+         * claim its key for this long (held to half the boot timeout); 0 turns joining off (box secret only).
+         */
+        join_window_s: z.int().min(0).max(1800).default(60),
       })
       .prefault({}),
     panel: z

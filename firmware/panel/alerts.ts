@@ -2,8 +2,8 @@ import type { BoxView } from '../supervisor/view.js';
 import type { BoardFigures, PanelAlert, UplinkState } from './panel-input.js';
 
 /**
- * The alerts the panel shows, from the box's state: a failed or quarantined board, a failing or hot disk, the
- * uplink down. In board order, the uplink last. Whoever builds a PanelInput may use this or pass its own.
+ * The alerts the panel shows, from the box's state: a failed or quarantined board, a refused join, a failing or
+ * hot disk, the uplink down. In board order, the uplink last. Whoever builds a PanelInput may use this or pass its own.
  */
 export function alertsFrom(
   box: BoxView,
@@ -24,6 +24,8 @@ export function alertsFrom(
         text: `board ${n} quarantined`,
       });
     }
+    // Someone asked for this slot's key when they should not have (or two did at once): see the events.
+    if (b.joinAlert) alerts.push({ kind: 'board-join', board: n, short: `B${n} JOIN?`, text: b.joinAlert });
     const disk = boards[n]?.disk;
     if (disk?.verdict === 'failing') {
       alerts.push({ kind: 'disk-failing', board: n, short: `B${n} DISK`, text: `board ${n} disk failing` });

@@ -48,7 +48,13 @@ export interface RewardFigures {
 export type { UplinkState };
 
 export type PanelAlertKind =
-  'board-failed' | 'board-quarantined' | 'disk-failing' | 'disk-hot' | 'uplink-down' | 'update';
+  | 'board-failed'
+  | 'board-quarantined'
+  | 'board-join'
+  | 'disk-failing'
+  | 'disk-hot'
+  | 'uplink-down'
+  | 'update';
 
 export interface PanelAlert {
   kind: PanelAlertKind;

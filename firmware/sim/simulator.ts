@@ -7,6 +7,7 @@ import { silentLogger, type Logger } from '../../drivers/logger.js';
 import { Ssd1306Model } from '../../drivers/ssd1306/emulator.js';
 import { EmulatedWatchdog } from '../../drivers/watchdog/emulated.js';
 import type { Agent } from '../agent/agent.js';
+import { deriveAttachKey } from '../auth/attach-key.js';
 import { BoxKeys, deriveBoardKey, generateBoxSecret } from '../auth/keys.js';
 import { composeBoard, type BoardSoftware, type BoardVisorHardware } from '../compose/board.js';
 import { composeManager, type ManagerSoftware } from '../compose/manager.js';
@@ -57,6 +58,14 @@ export interface SimulatorOptions {
    * per board in a network namespace), so the same compositions set them up and watch them.
    */
   visors?: (board: number) => BoardVisorHardware;
+  /**
+   * How the workers get their keys: `join` as a card flashed from a generic image, each board claiming its key in
+   * the window its power-on opens and keeping it across boots; `box-secret` (default) as a per-box image, whose
+   * boards are up one boot time after power-on, which the supervision tests and benches time from.
+   */
+  enrolment?: 'join' | 'box-secret';
+  /** The join window; default three boot times (at least 1 s), so a board's first claim falls well inside. */
+  joinWindowMs?: number;
 }
 
 export interface SimUpdateOptions {
@@ -79,7 +88,8 @@ export function simLineOffsets(board: number): { power: number; reset: number } 
 /**
  * A whole Skyminer in one process: emulated GPIO, I2C bus with an SSD1306 on it, and boards; the same two
  * compositions as on a box (firmware/compose: the manager's software and every board's) run on top, talking over
- * real UDP sockets on loopback, authenticated with keys derived from a box secret drawn for this run.
+ * real UDP sockets on loopback, authenticated with keys derived from a box secret drawn for this run: baked in, or
+ * handed to each worker by the manager when it first joins (zero-touch enrolment, `enrolment: 'join'`).
  */
 export class Simulator {
   readonly chip: EmulatedGpioChip;
@@ -102,6 +112,8 @@ export class Simulator {
   private manager: ManagerSoftware;
   private readonly lines = new Map<number, BoardLines>();
   private readonly boxSecret = generateBoxSecret();
+  /** What each board keeps on its data partition across boots: its key, once it has joined. */
+  readonly keptKeys = new Map<number, Buffer>();
   /** Each board's kernel view and disks, below the firmware; ready once `start()` resolved. */
   hardware: SimBoardHardware | null = null;
   private readonly logger: Logger;
@@ -182,6 +194,10 @@ export class Simulator {
       ...(this.options.stateFile ? { stateFile: this.options.stateFile } : {}),
       epochMs: this.epochMs,
       ...(this.options.control ? { control: { path: this.options.control.path, group: null } } : {}),
+      join: {
+        windowMs: this.options.joinWindowMs ?? Math.max(1000, 3 * this.options.bootMs),
+        attachLine: deriveAttachKey(this.boxSecret).publicLine,
+      },
       hardware: {
         lines: this.lines,
         watchdog: this.managerWatchdog,
@@ -364,10 +380,25 @@ export class Simulator {
     const visorHost = new SimVisorHost({ board, disk, ...(this.skywire?.visorOf(board) ?? {}) });
     this.visorHosts.set(board, visorHost);
     const slots = this.slots.get(board);
+    // The manager derives its own key; a worker has the one it joined with, or none yet (a fresh card).
+    const key =
+      board === 1 || this.options.enrolment !== 'join'
+        ? deriveBoardKey(this.boxSecret, board)
+        : this.keptKeys.get(board);
     const software = composeBoard({
       config,
       board,
-      key: deriveBoardKey(this.boxSecret, board),
+      ...(key
+        ? { key }
+        : {
+            join: {
+              keep: ({ key: joined }) => {
+                this.keptKeys.set(board, joined);
+                return Promise.resolve();
+              },
+              retryMs: Math.max(100, this.options.bootMs),
+            },
+          }),
       // Routine notes (which disk holds the cache) stay quiet; warnings and alerts reach the simulator's log.
       logger: { info: () => {}, warn: (m) => this.logger.warn(m), error: (m) => this.logger.error(m) },
       hardware: {
@@ -398,6 +429,11 @@ export class Simulator {
     });
     this.agents.set(board, software.agent);
     return software;
+  }
+
+  /** Board `board`'s card is flashed afresh from a generic image: it has no key until it joins again. */
+  reflash(board: number): void {
+    this.keptKeys.delete(board);
   }
 
   /** Calls `listener` whenever an emulated board changes state (off, booting, running). */

@@ -4,9 +4,11 @@ import { silentLogger, type Logger } from '../../drivers/logger.js';
 import type { Watchdog } from '../../drivers/watchdog/watchdog.js';
 import { openEnvelope, seal } from '../auth/envelope.js';
 import { outsideWindow } from '../auth/freshness.js';
+import { sealGrant, usableJoinKey } from '../auth/join-seal.js';
 import { bindUdp, type Datagrams, type Peer } from '../protocol/datagrams.js';
 import type { HeartbeatFigures } from '../protocol/figures.js';
 import { decodeAgentMessage, encodeMessage, type ManagerMessage } from '../protocol/messages.js';
+import { decodeJoinClaim, encodeJoin, isJoinDatagram, type JoinGrant } from '../protocol/join.js';
 import {
   decide,
   initialState,
@@ -26,6 +28,18 @@ import { INITIAL_NETWORK, judgeNetwork, type NetworkMemory, type Uplink } from '
 import type { BoxView } from './view.js';
 import type { BoardSeen, FirmwareReport } from '../update/rollout.js';
 import type { UpdateOrderWire } from '../protocol/messages.js';
+import {
+  boardHeard,
+  INITIAL_JOIN_STATE,
+  joinAlert,
+  judgeClaim,
+  openWindow,
+  tickWindows,
+  type JoinAction,
+  type JoinDecision,
+  type JoinPolicy,
+  type JoinState,
+} from './join-window.js';
 
 export interface BoardLines {
   power?: OutputLine;
@@ -60,6 +74,11 @@ export interface SupervisorOptions {
   events?: EventSink;
   /** The manager's uplink as last judged (telemetry/uplink.ts): evidence for telling the network from boards. */
   uplink?: () => Uplink;
+  /**
+   * Zero-touch enrolment (join-window.md): a board the manager has just switched on may claim its key in a window.
+   * None: no board joins over the network (each needs the box secret on its card).
+   */
+  join?: { policy: Omit<JoinPolicy, 'boards'>; attachLine?: string };
 }
 
 /**
@@ -105,6 +124,9 @@ export class Supervisor implements SupervisorOperator {
   /** How late the supervision tick ran (ms past its period), worst since the last read: see tickLateness(). */
   private lastTickAt = 0;
   private worstLateMs = 0;
+  /** Join windows and claims (join-window.ts), and the grant last sealed per board, resent when asked again. */
+  private joins: JoinState = INITIAL_JOIN_STATE;
+  private readonly grants = new Map<number, Buffer>();
   /** Datagrams refused (bad tag, malformed, stale, replayed), for the console and tests. */
   rejected = 0;
   lastRejection = '';
@@ -249,6 +271,7 @@ export class Supervisor implements SupervisorOperator {
         healthy: s.health?.ok,
         restarts: s.restarts.length,
         ...(s.step ? { step: s.step } : {}),
+        ...this.joinAlertOf(s.board, at),
         telemetry: s.telemetry,
       })),
     };
@@ -324,9 +347,82 @@ export class Supervisor implements SupervisorOperator {
     this.network = judged.memory;
     for (const action of judged.actions) this.perform(0, action);
     this.apply(0, { kind: 'tick', at, ...(judged.hold ? { hold: judged.hold } : {}) });
+    if (this.options.join) this.applyJoin(tickWindows(this.joins, at, this.joinPolicy()!));
+  }
+
+  private joinPolicy(): JoinPolicy | undefined {
+    const join = this.options.join;
+    return join && { ...join.policy, boards: this.options.boards };
+  }
+
+  private joinAlertOf(board: number, at: number): { joinAlert?: string } {
+    const text = joinAlert(this.joins, board, at);
+    return text ? { joinAlert: text } : {};
+  }
+
+  /** The manager's own line just switched board `board` on (or reset it): a fresh board there may now join. */
+  private openJoinWindow(board: number): void {
+    const policy = this.joinPolicy();
+    if (!policy || this.stopped) return;
+    this.joins = openWindow(this.joins, board, Date.now(), policy);
+  }
+
+  /** A join datagram: judged by join-window.ts; a malformed one is refused in one line and changes nothing. */
+  private onJoin(datagram: Buffer, from: Peer): void {
+    const policy = this.joinPolicy();
+    const who = `join from ${from.address}:${from.port}`;
+    if (!policy) return this.reject(`${who}: this manager takes no joins (box secret only)`);
+    const decoded = decodeJoinClaim(datagram);
+    if (!decoded.ok) return this.reject(`${who}: ${decoded.error}`);
+    const unusable = usableJoinKey(decoded.message.public_key);
+    if (unusable) return this.reject(`${who}: ${unusable}`);
+    this.applyJoin(judgeClaim(this.joins, decoded.message, from, Date.now(), policy));
+  }
+
+  private applyJoin(decision: JoinDecision): void {
+    this.joins = decision.state;
+    for (const action of decision.actions) this.performJoin(action);
+  }
+
+  private performJoin(action: JoinAction): void {
+    switch (action.kind) {
+      case 'answer':
+        if (action.message.type === 'join-refused')
+          this.reject(`join for board ${action.message.board}: ${action.message.reason}`);
+        this.net?.send(encodeJoin(action.message), action.to);
+        return;
+      case 'grant': {
+        const key = this.options.keyFor(action.board);
+        if (!key) return this.reject(`join for board ${action.board}: no key to hand over`);
+        const { claimant } = action;
+        const attachLine = this.options.join?.attachLine;
+        const grant: JoinGrant = {
+          type: 'join-grant',
+          board: action.board,
+          public_key: claimant.publicKey,
+          ...sealGrant(action.board, claimant.publicKey, { key, ...(attachLine ? { attachLine } : {}) }),
+        };
+        const datagram = encodeJoin(grant);
+        this.grants.set(action.board, datagram);
+        this.net?.send(datagram, claimant.from);
+        return;
+      }
+      case 'regrant': {
+        const datagram = this.grants.get(action.board);
+        if (datagram) this.net?.send(datagram, action.to);
+        return;
+      }
+      case 'log':
+        this.record(action.board, action.event, action.details);
+        return;
+      case 'alert':
+        this.perform(action.board, { kind: 'alert', message: action.message });
+        return;
+    }
   }
 
   private onDatagram(datagram: Buffer, from: Peer): void {
+    if (isJoinDatagram(datagram)) return this.onJoin(datagram, from);
     const opened = openEnvelope(datagram, this.options.keyFor);
     if (!opened.ok) return this.reject(opened.error);
     const decoded = decodeAgentMessage(opened.body);
@@ -356,6 +452,10 @@ export class Supervisor implements SupervisorOperator {
         this.peers.set(board, from);
         if (message.firmware) this.firmware.set(board, message.firmware);
         else this.firmware.delete(board);
+        // Heard with its own key: an open join window for it closes (join-window.ts).
+        const policy = this.joinPolicy();
+        if (policy && this.joins.windows.has(board))
+          this.applyJoin(boardHeard(this.joins, board, at, policy));
         // Telemetry of a replaced boot starts over; a board's disks are judged against its own last report.
         const after = this.states.get(board)!.telemetry;
         for (const e of [...diskEvents(before, after), ...visorEvents(before, after)])
@@ -484,6 +584,7 @@ export class Supervisor implements SupervisorOperator {
           await reset.write(1);
           await delay(this.options.resetPulseMs ?? 200);
           await reset.write(0);
+          this.openJoinWindow(board);
         });
         return;
       }
@@ -592,6 +693,7 @@ export class Supervisor implements SupervisorOperator {
       this.lastPowerOnAt = Date.now();
       this.onLines(next.board, async () => {
         await power.write(1);
+        this.openJoinWindow(next.board);
         next.then?.();
       });
       this.armPowerTimer();

@@ -14,6 +14,8 @@ export interface BoardView {
   restarts?: number;
   /** The escalation step under way while restarting. */
   step?: RestartStep;
+  /** A refused or contested join for this slot, shown on the panel for a while (supervisor/join-window.ts). */
+  joinAlert?: string;
   /** The figures of its latest heartbeat. */
   telemetry?: HeartbeatFigures;
 }

@@ -9,7 +9,7 @@ import { realStatfs } from '../../../drivers/disks/usage.js';
 import { composeBoard } from '../../compose/board.js';
 import { bindUdp } from '../../protocol/datagrams.js';
 import { systemInformation } from '../../telemetry/inventory.js';
-import { enrolBoard } from '../../auth/enrol.js';
+import { enrolBoard, keepJoinedKey, needsJoin } from '../../auth/enrol.js';
 import { UsageError } from '../usage-error.js';
 import { PASSWORD_FILE } from '../../skywire/hypervisor-account.js';
 import {
@@ -27,16 +27,24 @@ export async function agentCommand(argv: string[]): Promise<number> {
   const board = config.box.slot;
   if (board === undefined)
     throw new UsageError("the agent needs box.slot in the config (this board's number, 1 = manager)");
-  const enrolment = await enrolBoard(board, {
+  const paths = {
     boardKey: config.auth.board_key,
     boxSecret: config.auth.box_secret,
     ...(config.auth.authorized_keys ? { authorizedKeys: config.auth.authorized_keys } : {}),
-  });
-  if (enrolment.enrolled)
+  };
+  // A freshly flashed worker with no box secret joins the box over the network (zero-touch enrolment): the agent
+  // claims its key from the manager and keeps it on the data partition, where every later start finds it.
+  const joining = board !== 1 && (await needsJoin(paths));
+  const enrolment = joining ? undefined : await enrolBoard(board, paths);
+  if (joining)
+    stderrLogger.info(
+      `agent: board ${board} has no key and no box secret; it joins the box when the manager switches it on`,
+    );
+  if (enrolment?.enrolled)
     stderrLogger.info(`agent: board ${board} enrolled; key in ${config.auth.board_key}`);
-  if (enrolment.attachKeyInstalled)
+  if (enrolment?.attachKeyInstalled)
     stderrLogger.info(`agent: the manager's attach key added to ${config.auth.authorized_keys}`);
-  if (enrolment.attachKeyError)
+  if (enrolment?.attachKeyError)
     stderrLogger.warn(
       `agent: attach key not installed (${enrolment.attachKeyError}); will retry at next start`,
     );
@@ -65,7 +73,19 @@ export async function agentCommand(argv: string[]): Promise<number> {
   const software = composeBoard({
     config,
     board,
-    key: enrolment.key,
+    ...(enrolment ? { key: enrolment.key } : {}),
+    ...(joining
+      ? {
+          join: {
+            keep: async ({ key, attachLine }) => {
+              const kept = await keepJoinedKey(paths, key, attachLine);
+              stderrLogger.info(`agent: board ${board} joined; key in ${paths.boardKey}`);
+              if (kept.attachKeyError)
+                stderrLogger.warn(`agent: attach key not installed (${kept.attachKeyError})`);
+            },
+          },
+        }
+      : {}),
     logger: stderrLogger,
     hardware: {
       root: new DirectoryRoot('/'),

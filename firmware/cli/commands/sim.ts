@@ -44,8 +44,14 @@ export async function simCommand(argv: string[]): Promise<number> {
       'console-password': { type: 'string' },
       'state-dir': { type: 'string' },
       scenario: { type: 'string' },
+      enrolment: { type: 'string' },
     },
   });
+  // Someone watching sees the boards join, as a box flashed from a generic image does; headless runs (tests,
+  // benches, scenarios) time supervision from boards enrolled at once, as a per-box image's are.
+  const enrolment = values.enrolment ?? (!values.headless && process.stdout.isTTY ? 'join' : 'box-secret');
+  if (enrolment !== 'join' && enrolment !== 'box-secret')
+    throw new UsageError(`--enrolment: expected join or box-secret, got ${enrolment}`);
   let scenario: Scenario | undefined;
   if (values.scenario) {
     try {
@@ -132,6 +138,7 @@ export async function simCommand(argv: string[]): Promise<number> {
   const sim = new Simulator({
     config,
     bootMs,
+    enrolment,
     i2cTrace: values['i2c-trace'],
     logger,
     events: eventLog?.sink,

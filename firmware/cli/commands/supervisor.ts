@@ -115,6 +115,8 @@ export async function supervisorCommand(argv: string[]): Promise<number> {
     events: events.sink,
     stateFile: join(config.supervisor.state_dir, 'state.json'),
     control: { path: DEFAULT_CONTROL_PATH },
+    // Boards flashed without the box secret join in a window after the manager switches them on.
+    join: { windowMs: config.auth.join_window_s * 1000, attachLine: deriveAttachKey(boxSecret).publicLine },
     hardware: {
       lines,
       ...(watchdog ? { watchdog } : {}),

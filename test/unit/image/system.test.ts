@@ -39,6 +39,7 @@ describe('baked system files', () => {
       board_key: '/var/lib/skyminer/board.key',
       attach_key: '/var/lib/skyminer/attach_ed25519',
       authorized_keys: '/root/.ssh/authorized_keys',
+      join_window_s: 150,
     });
   });
 
