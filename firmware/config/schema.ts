@@ -174,6 +174,7 @@ export const configSchema = z
         /** The hypervisor on the manager; credentials may also ride in the URL (http://user:pass@host:port). */
         hypervisor_url: httpUrl.default('http://192.168.0.2:8000'),
         username: z.string().min(1).default('admin'),
+        /** Empty: the password the manager made with the hypervisor's account (<state_dir>/skywire/hypervisor-password). */
         password: z.string().default(''),
         /** A Skycoin node's REST API (the reward address balance). */
         skycoin_url: httpUrl.default('http://127.0.0.1:6420'),

@@ -5,7 +5,8 @@ export interface HypervisorClientOptions {
   /** e.g. http://192.168.0.2:8000; credentials in the URL win over username/password. */
   url: string;
   username?: string;
-  password?: string;
+  /** The account's password, or where to read it at each login (the firmware-made one on the data partition). */
+  password?: string | (() => Promise<string>);
   timeoutMs?: number;
 }
 
@@ -26,7 +27,7 @@ const STALE_SOCKET = new Set(['UND_ERR_SOCKET', 'ECONNRESET', 'EPIPE', 'UND_ERR_
 export class HypervisorClient {
   readonly baseUrl: string;
   private readonly username: string;
-  private readonly password: string;
+  private readonly password: string | (() => Promise<string>);
   private readonly timeoutMs: number;
   private cookie: string | null = null;
   /** Logins performed so far (a diagnostic, and what tests count). */
@@ -163,7 +164,10 @@ export class HypervisorClient {
     const res = await this.sendOnce('/api/login', {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ username: this.username, password: this.password }),
+      body: JSON.stringify({
+        username: this.username,
+        password: typeof this.password === 'function' ? await this.password() : this.password,
+      }),
     });
     this.logins++;
     if (res.status === 404) {

@@ -18,7 +18,9 @@ import { UplinkMonitor } from '../../telemetry/uplink.js';
 import type { Config } from '../../config/schema.js';
 import { DEFAULT_CONTROL_PATH } from '../../control/client.js';
 import { sshAttach } from '../../control/sources.js';
+import { PASSWORD_FILE, readHypervisorPassword } from '../../skywire/hypervisor-account.js';
 import { HypervisorClient } from '../../skywire/hypervisor-client.js';
+import { skywireDataDir } from '../../skywire/visor-host.js';
 import { SkycoinClient } from '../../skywire/skycoin-client.js';
 import { boardAddress, readRoleConfig, stderrLogger, untilStopped } from './device-common.js';
 
@@ -130,7 +132,13 @@ export async function supervisorCommand(argv: string[]): Promise<number> {
         hypervisor: new HypervisorClient({
           url: config.skywire.hypervisor_url,
           username: config.skywire.username,
-          password: config.skywire.password,
+          // None configured: the password the manager's agent made with the hypervisor's account, read at each login.
+          password:
+            config.skywire.password ||
+            (() =>
+              readHypervisorPassword(join(skywireDataDir(config.supervisor.state_dir), PASSWORD_FILE)).then(
+                (p) => p ?? '',
+              )),
           timeoutMs,
         }),
         skycoin: new SkycoinClient({ url: config.skywire.skycoin_url, timeoutMs }),
