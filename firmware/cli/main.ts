@@ -32,12 +32,17 @@ const COMMAND_LIST = 'status, boards, board, disks, rewards, events, panel, conf
 
 async function main(args: string[]): Promise<number> {
   // `--control PATH` belongs to the console commands; the device roles and sim parse their own options.
-  const control = ['sim', 'supervisor', 'agent', 'update'].includes(args[0] ?? '')
-    ? { control: undefined, rest: args }
-    : takeControlOption(args);
+  // `update --box` is the console's `update` (the whole box, through the manager); plain `update` is this board.
+  const boxUpdate = args[0] === 'update' && args.includes('--box');
+  const control =
+    ['sim', 'supervisor', 'agent'].includes(args[0] ?? '') || (args[0] === 'update' && !boxUpdate)
+      ? { control: undefined, rest: args }
+      : takeControlOption(args);
   if (typeof control === 'string') throw new UsageError(control);
   const argv = control.rest;
   const [command, ...rest] = argv;
+  if (boxUpdate) return runCliCommand(['update', ...rest.filter((w) => w !== '--box')], control.control);
+  if (command === 'update') return (await import('./commands/update.js')).updateCommand(rest);
   if (isConsoleCommand(command)) return runCliCommand(argv, control.control);
   switch (command) {
     case 'console':

@@ -25,6 +25,8 @@ export type Command = (
   | { name: 'attach'; board: number }
   | { name: 'logout' }
   | { name: 'help'; topic?: string }
+  | { name: 'update'; action: 'status' | 'stop' }
+  | { name: 'update'; action: 'start'; source: string }
 ) & { json: boolean; yes: boolean };
 
 export type CommandName = Command['name'];
@@ -99,6 +101,13 @@ export const COMMANDS: readonly Spec[] = [
     summary: "a shell on board n over the box's network",
     options: [],
     json: false,
+  },
+  {
+    name: 'update',
+    usage: 'update [<bundle|URL>|status|stop]',
+    summary: 'update every board, the manager last',
+    options: [],
+    json: true,
   },
   { name: 'logout', usage: 'logout', summary: 'lock the console', options: [], json: false },
   {
@@ -210,6 +219,14 @@ export function parseCommand(words: readonly string[]): Parsed {
       }
       return { ok: true, command: { name: 'board', board: n, operation: op as BoardOperation, ...common } };
     }
+    case 'update': {
+      const [what, extra] = args;
+      if (extra !== undefined) return usage(`unexpected ${printable(extra)}`);
+      if (what === undefined || what === 'status')
+        return { ok: true, command: { name: 'update', action: 'status', ...common } };
+      if (what === 'stop') return { ok: true, command: { name: 'update', action: 'stop', ...common } };
+      return { ok: true, command: { name: 'update', action: 'start', source: what, ...common } };
+    }
     case 'panel': {
       const [action, arg, extra] = args;
       if (action === undefined) return { ok: true, command: { name: 'panel', action: 'pages', ...common } };
@@ -292,6 +309,13 @@ const HELP_DETAIL: Partial<Record<CommandName, string[]>> = {
     'release clears a quarantine. Board 1 is the manager and has no power line.',
   ],
   events: ['Ctrl-C stops --follow.'],
+  update: [
+    'A signed bundle (a path on the manager, or a URL) goes to one board at a time: each',
+    'installs it into its spare slot, reboots into it and commits once the manager hears',
+    'it healthy; the manager goes last. A board is taken down only while every other',
+    'board is up. The first refusal, rollback or unhealthy board stops it, named in',
+    'update status. update stop ends it; boards already done keep the new firmware.',
+  ],
   rewards: [
     'address checks the address (base58, checksum), keeps it on the manager and',
     "sets it on every board's visor through the hypervisor; a new visor gets it too.",

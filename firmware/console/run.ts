@@ -1,4 +1,5 @@
 import { stat } from 'node:fs/promises';
+import { resolve } from 'node:path';
 import { stringify } from 'smol-toml';
 import { ConfigError, loadConfig } from '../config/load.js';
 import {
@@ -145,6 +146,31 @@ async function execute(command: Command, io: CommandIo): Promise<number> {
       }
       const rewards = await ask<RewardsJson>({ method: 'rewards' });
       return out(rewardsText(rewards), rewards);
+    }
+
+    case 'update': {
+      if (command.action === 'status') {
+        const status = await ask<{ lines: string[]; rollout: unknown } | null>({
+          method: 'update',
+          action: 'status',
+        });
+        return out(
+          status ? status.lines.join('\n') : 'no box-wide update has run yet',
+          status?.rollout ?? null,
+        );
+      }
+      if (command.action !== 'start') {
+        const answer = await ask<{ message: string }>({ method: 'update', action: 'stop', by: io.by });
+        return out(answer.message, answer);
+      }
+      // A path is the asker's: made whole here, since the manager reads it from its own working directory.
+      const source = /^https?:\/\//.test(command.source) ? command.source : resolve(command.source);
+      // The manager checks the whole bundle before it answers.
+      const answer = await ask<{ message: string }>(
+        { method: 'update', action: 'start', source, by: io.by },
+        600_000,
+      );
+      return out(`${answer.message}\nprogress: update status, or events --follow`, answer);
     }
 
     case 'skywire': {

@@ -70,16 +70,18 @@ async function startSim(boards = 4): Promise<{ sim: Simulator; events: Superviso
       keys: new Map([[keyId(key), key]]),
       profile: PROFILE,
       version: '1.0.0',
-      trialLimitMs: 2500,
-      limits: { orderMs: 5000, installMs: 20_000, healthyMs: 8000, resendMs: 1000 },
+      trialLimitMs: 8000,
+      limits: { orderMs: 20_000, installMs: 30_000, healthyMs: 30_000, resendMs: 1000 },
       tickMs: 50,
     },
   });
   sim = s;
   await s.start();
-  await waitFor('all boards up', () => s.supervisor.view().boards.every((b) => b.status === 'up'));
-  await waitFor('firmware reported', () =>
-    s.supervisor.boardsSeen().every((b) => b.firmware?.version === '1.0.0'),
+  await waitFor('all boards up', () => s.supervisor.view().boards.every((b) => b.status === 'up'), 20_000);
+  await waitFor(
+    'firmware reported',
+    () => s.supervisor.boardsSeen().every((b) => b.firmware?.version === '1.0.0'),
+    20_000,
   );
   return { sim: s, events };
 }
@@ -111,20 +113,20 @@ describe('box-wide update in the simulator', () => {
       ok: true,
       message: 'updating to 1.1.0, one board at a time: board 2, board 3, board 4, board 1',
     });
-    await waitFor('the rollout to end', () => ended(events), 40_000);
+    await waitFor('the rollout to end', () => ended(events), 90_000);
     expect(rollout(sim).status()?.result?.kind).toBe('done');
     expect(named(events, 'update-reboot')).toEqual([2, 3, 4, 1]);
     expect(named(events, 'update-committed')).toEqual([2, 3, 4, 1]);
     for (const b of [1, 2, 3, 4]) expect(await slotOf(sim, b)).toEqual({ committed: 'B', running: '1.1.0' });
     // The reboots were expected: none counted as a restart, none escalated to the lines.
     expect(events.filter((e) => e.event === 'restart')).toEqual([]);
-  }, 60_000);
+  }, 150_000);
 
   it('stops at a board whose new slot does not boot, says where, and the others keep their slots', async () => {
     const { sim, events } = await startSim();
     sim.trialFaults.set(3, 'no-boot');
     await rollout(sim).begin(await bundle('1.1.0'), 'test');
-    await waitFor('the rollout to end', () => ended(events), 40_000);
+    await waitFor('the rollout to end', () => ended(events), 90_000);
     const result = rollout(sim).status()!.result!;
     expect(result).toMatchObject({ kind: 'stopped', board: 3 });
     expect(result.kind === 'stopped' && result.reason).toMatch(
@@ -134,20 +136,20 @@ describe('box-wide update in the simulator', () => {
     for (const b of [3, 4, 1]) expect(await slotOf(sim, b)).toEqual({ committed: 'A', running: '1.0.0' });
     expect(named(events, 'update-ordered')).toEqual([2, 3]);
     expect(events).toContainEqual(expect.objectContaining({ event: 'rollout-stopped', board: 3 }));
-  }, 60_000);
+  }, 150_000);
 
   it('stops at a board that boots its new slot but never becomes healthy, once it fell back', async () => {
     const { sim, events } = await startSim();
     sim.trialFaults.set(2, 'unhealthy');
     await rollout(sim).begin(await bundle('1.1.0'), 'test');
-    await waitFor('the rollout to end', () => ended(events), 40_000);
+    await waitFor('the rollout to end', () => ended(events), 90_000);
     const result = rollout(sim).status()!.result!;
     expect(result).toMatchObject({ kind: 'stopped', board: 2 });
     expect(result.kind === 'stopped' && result.reason).toMatch(
       /did not become healthy \(heartbeats not acknowledged/,
     );
     for (const b of [2, 3, 4, 1]) expect(await slotOf(sim, b)).toEqual({ committed: 'A', running: '1.0.0' });
-  }, 60_000);
+  }, 150_000);
 
   it('carries on after a manager restart mid-rollout without redoing the boards already done', async () => {
     const { sim, events } = await startSim();
@@ -156,14 +158,14 @@ describe('box-wide update in the simulator', () => {
     const before = rollout(sim);
     await sim.resetManager(100);
     await waitFor('a new manager', () => rollout(sim) !== before);
-    await waitFor('the rollout to end', () => ended(events), 40_000);
+    await waitFor('the rollout to end', () => ended(events), 90_000);
     expect(rollout(sim).status()?.result).toMatchObject({ kind: 'done' });
     expect(named(events, 'update-ordered').filter((b) => b === 2)).toEqual([2]);
     expect(named(events, 'update-committed')).toEqual([2, 3, 4, 1]);
     for (const b of [1, 2, 3, 4]) expect(await slotOf(sim, b)).toEqual({ committed: 'B', running: '1.1.0' });
     const saved = JSON.parse(await readFile(join(work, 'box', 'manager', 'rollout.json'), 'utf8'));
     expect(saved.result.kind).toBe('done');
-  }, 60_000);
+  }, 150_000);
 
   it('refuses a tampered, other-profile, older or foreign-signed bundle and changes no board', async () => {
     const { sim, events } = await startSim();
@@ -193,5 +195,5 @@ describe('box-wide update in the simulator', () => {
     expect(rollout(sim).status()).toBeUndefined();
     expect(named(events, 'update-ordered')).toEqual([]);
     for (const b of [1, 2, 3, 4]) expect(await slotOf(sim, b)).toEqual({ committed: 'A', running: '1.0.0' });
-  }, 60_000);
+  }, 150_000);
 });

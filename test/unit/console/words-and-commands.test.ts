@@ -84,6 +84,22 @@ describe('command parsing', () => {
     }
   });
 
+  it('reads a box-wide update: a bundle or URL starts one, status and stop look at it', () => {
+    expect(parseCommand(['update', '/tmp/1.2.0.bundle'])).toEqual({
+      ok: true,
+      command: { name: 'update', action: 'start', source: '/tmp/1.2.0.bundle', json: false, yes: false },
+    });
+    expect(parseCommand(['update'])).toMatchObject({
+      ok: true,
+      command: { name: 'update', action: 'status' },
+    });
+    expect(parseCommand(['update', 'stop'])).toMatchObject({ ok: true, command: { action: 'stop' } });
+    expect(parseCommand(['update', 'a', 'b'])).toEqual({
+      ok: false,
+      error: 'update: unexpected "b"; usage: update [<bundle|URL>|status|stop]',
+    });
+  });
+
   it('takes a reward address only when it is a Skycoin address, saying what is wrong with it', () => {
     const address = '2jBbGxZRGoQG1mqhPBnXnLTxK6oxsTf8os6';
     expect(parse(`rewards address ${address}`)).toEqual({
@@ -114,7 +130,7 @@ describe('command parsing', () => {
     expect(parse('reboot')).toEqual({
       ok: false,
       error:
-        'unknown command "reboot"; commands: status, boards, board, disks, rewards, skywire, events, panel, config, shell, attach, logout, help',
+        'unknown command "reboot"; commands: status, boards, board, disks, rewards, skywire, events, panel, config, shell, attach, update, logout, help',
     });
     expect(parse('board')).toEqual({
       ok: false,
@@ -149,7 +165,7 @@ describe('command parsing', () => {
     expect(parse('help me')).toEqual({
       ok: false,
       error:
-        'help: no command "me"; commands: status, boards, board, disks, rewards, skywire, events, panel, config, shell, attach, logout, help',
+        'help: no command "me"; commands: status, boards, board, disks, rewards, skywire, events, panel, config, shell, attach, update, logout, help',
     });
   });
 
