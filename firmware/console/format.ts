@@ -110,6 +110,7 @@ export function boardJson(b: BoardView): Record<string, unknown> {
     for_s: b.forS,
     uptime_s: b.uptimeS ?? null,
     healthy: b.healthy ?? null,
+    failing: b.failing ?? [],
     // Live figures only while the board is up; what the board is stays known from its last report.
     figures:
       t && b.status === 'up'

@@ -269,6 +269,7 @@ export class Supervisor implements SupervisorOperator {
         forS: Math.max(0, Math.round((at - s.since) / 1000)),
         uptimeS: s.uptimeS,
         healthy: s.health?.ok,
+        ...(s.health && !s.health.ok ? { failing: s.health.failing } : {}),
         restarts: s.restarts.length,
         ...(s.step ? { step: s.step } : {}),
         ...this.joinAlertOf(s.board, at),

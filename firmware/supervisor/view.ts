@@ -10,6 +10,8 @@ export interface BoardView {
   forS: number;
   uptimeS?: number;
   healthy?: boolean;
+  /** The health checks its latest heartbeat said were failing (what keeps its watchdog unpetted). */
+  failing?: string[];
   /** Restarts inside the cap's window. */
   restarts?: number;
   /** The escalation step under way while restarting. */

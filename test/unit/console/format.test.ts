@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { DiskJson, RewardsJson } from '../../../firmware/control/sources.js';
 import {
+  boardJson,
   boardsTable,
   disksTable,
   duration,
@@ -15,7 +16,15 @@ const view: BoxView = {
   at: 0,
   boards: [
     { board: 1, role: 'manager', status: 'up', forS: 3725, uptimeS: 90061, healthy: true },
-    { board: 2, role: 'worker', status: 'up', forS: 59, uptimeS: 61, healthy: false },
+    {
+      board: 2,
+      role: 'worker',
+      status: 'up',
+      forS: 59,
+      uptimeS: 61,
+      healthy: false,
+      failing: ['event-loop', 'root-fs'],
+    },
     { board: 3, role: 'worker', status: 'failed', forS: 80 },
     { board: 4, role: 'worker', status: 'off', forS: 5 },
   ],
@@ -164,5 +173,12 @@ describe('console tables', () => {
       '     1.00s  board 2   x  note=a?[2Jb',
     );
     expect(eventLine({ t: 1, board: 2, event: 'x', note: 'y'.repeat(200) }).length).toBe(80);
+  });
+});
+
+describe('boards --json', () => {
+  it('names the health checks a board says are failing, and none for a healthy one', () => {
+    expect(boardJson(view.boards[1]!)).toMatchObject({ healthy: false, failing: ['event-loop', 'root-fs'] });
+    expect(boardJson(view.boards[0]!)).toMatchObject({ healthy: true, failing: [] });
   });
 });
