@@ -27,6 +27,8 @@ export interface AgentOptions {
    * heartbeat, and `keep` what the grant carried (the key on the data partition) before using it.
    */
   join?: { keep: (contents: GrantContents) => Promise<void>; retryMs?: number };
+  /** How long the health checks may take before counting as failing; default half the interval. */
+  checkTimeoutMs?: number;
   /** The board's health checks; the agent pets the watchdog only while all pass. */
   checks?: HealthCheck[];
   /** Compact live figures to ride along in the heartbeat. */
@@ -160,7 +162,8 @@ export class Agent {
     if (this.beating || this.stalled || !this.net) return;
     this.beating = true;
     try {
-      const health = await runChecks(this.options.checks ?? [], Math.max(50, this.options.intervalMs / 2));
+      const limitMs = this.options.checkTimeoutMs ?? Math.max(50, this.options.intervalMs / 2);
+      const health = await runChecks(this.options.checks ?? [], limitMs);
       if (this.stalled || !this.net) return;
       // Petting from this loop means a stalled loop or a sick board stops the petting and the board resets.
       if (health.ok) await this.options.watchdog?.device.pet().catch(() => {});

@@ -122,6 +122,7 @@ export function composeBoard(options: BoardSoftwareOptions): BoardSoftware {
     board,
     manager: hw.network.manager,
     intervalMs: config.supervisor.heartbeat_interval_ms,
+    ...(config.agent.check_timeout_ms !== undefined ? { checkTimeoutMs: config.agent.check_timeout_ms } : {}),
     ...(options.key ? { key: options.key } : {}),
     ...(options.join ? { join: options.join } : {}),
     checks: defaultChecks(hw.root, healthLimits(config.agent), hw.statfs),

@@ -109,6 +109,8 @@ export const configSchema = z
         event_loop_lag_ms: z.int().min(10).max(60_000).default(1000),
         min_free_memory_mb: z.int().min(0).max(65_536).default(32),
         min_root_free_percent: z.number().min(0).max(100).default(5),
+        /** A check that takes longer counts as failing; absent: half the heartbeat interval. */
+        check_timeout_ms: z.int().min(50).max(60_000).optional(),
         /** Check and mount the healthiest SATA disk as the content cache; false only reports the disks. */
         cache_disk: z.boolean().default(true),
         /** SMART is read this often per disk; with -n standby, a sleeping disk is not woken. */

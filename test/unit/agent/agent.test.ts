@@ -57,6 +57,33 @@ function agentWith(extra: { healthy?: () => boolean; watchdog?: Watchdog; reboot
 }
 
 describe('agent', () => {
+  it('gives its health checks the configured time before counting a slow one as failing', async () => {
+    // A board slower than the heartbeat (an emulated one) reads /proc in seconds: half an interval is too short.
+    const seen: boolean[] = [];
+    for (const checkTimeoutMs of [undefined, 3000]) {
+      const net = new FakeDatagrams();
+      const slow: HealthCheck = {
+        name: 'slow',
+        check: () => new Promise((resolve) => setTimeout(() => resolve(true), 2000)),
+      };
+      const agent = new Agent({
+        board: 3,
+        manager: { host: '127.0.0.1', port: 7700 },
+        intervalMs: 1000,
+        ...(checkTimeoutMs !== undefined ? { checkTimeoutMs } : {}),
+        key,
+        checks: [slow],
+        datagrams: () => Promise.resolve(net),
+      });
+      await agent.start();
+      await vi.advanceTimersByTimeAsync(2500);
+      const first = sentMessages(net).find((m): m is Heartbeat => m.type === 'heartbeat');
+      seen.push(first!.health.ok);
+      await agent.stop();
+    }
+    expect(seen).toEqual([false, true]);
+  });
+
   it('sends a signed heartbeat every interval with identity, boot id, rising sequence and health', async () => {
     const { agent, net } = agentWith();
     await agent.start();
