@@ -4,12 +4,13 @@ SHELL := /bin/bash
 NODE_OK := $(shell node -e 'process.exit(+process.versions.node.split(".")[0] >= 20 ? 0 : 1)' 2>/dev/null && echo yes)
 SOURCES := $(shell find firmware drivers images test -name "*.ts" 2>/dev/null) $(wildcard firmware/sim/smart/*) firmware/sim/smartctl-stand-in.sh tsconfig.json
 
-.PHONY: help deps build run test lint typecheck unit bench clean panel-pictures rig test-hil test-box image image-deps test-image skywire go-deps test-skywire release-check
+.PHONY: help deps build run test lint typecheck unit bench clean panel-pictures rig test-hil test-box box image image-deps test-image skywire go-deps test-skywire release-check
 
 help:
 	@echo "make run    install what is missing, then start the simulated Skyminer"
 	@echo "make test   install what is missing, then typecheck, lint and run every test"
 	@echo "make bench  print the benchmark figures"
+	@echo "make box    boot the whole box under QEMU (four boards from the emulator image) and watch its consoles"
 	@echo "make image BOARD=<profile>  build a card image and its update bundle into out/ (profiles: images/boards/*.toml)"
 	@echo "make release-check  before a release, with an Alpine mirror: boot an Alpine image with Alpine's kernel in QEMU"
 
@@ -161,6 +162,14 @@ test-skywire: build skywire .cache/skywire-apt.stamp
 # image on one LAN, the manager's GPIO lines wired to the workers' power and reset (test/box).
 test-box: build image-deps skywire
 	npx vitest run --config vitest.hil.config.ts test/box
+
+# Boots the QEMU box by hand (README): the emulator image with this box's secret (BOX_SECRET, made on first use) so
+# the workers enrol, then four boards; the manager's console on this terminal, every board's console in out/box/.
+BOX_SECRET ?= .cache/box.secret
+box: build image-deps skywire
+	@[ -s "$(BOX_SECRET)" ] || { umask 077; head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n' > "$(BOX_SECRET)"; }
+	@img=$$(node dist/images/cli/skyminer-image.js build qemu-virt-arm64 --out out/box-image --no-compress \
+	  --box-secret "$(BOX_SECRET)" $(IMAGE_FLAGS)) && node dist/test/box/run.js "$$img" out/box
 
 test: typecheck lint unit test-skywire test-hil
 

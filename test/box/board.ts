@@ -5,7 +5,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
 import { ConsoleLog } from './console-log.js';
-import { Qmp } from './qmp.js';
+import { Qmp, type QmpEvent } from './qmp.js';
 
 /** Every QEMU the harness started and that still runs: none may outlive the test process. */
 const running = new Set<ChildProcess>();
@@ -47,6 +47,8 @@ export class BoardMachine {
   private exitWait: Promise<void> = Promise.resolve();
   /** Everything done to this board's power and reset, and every exit of its QEMU, in order. */
   readonly history: PowerRecord[] = [];
+  /** QEMU's events for this board (RESET, WATCHDOG, STOP, RESUME...) across every power-on, in order. */
+  readonly qmpEvents: QmpEvent[] = [];
   /** The QEMU process's stderr other than trace lines (QEMU's own complaints), for diagnostics. */
   stderr = '';
 
@@ -133,7 +135,7 @@ export class BoardMachine {
       );
     });
     try {
-      this.qmpClient = await Qmp.connect(this.qmpPath);
+      this.qmpClient = await Qmp.connect(this.qmpPath, (e) => this.qmpEvents.push(e));
     } catch (err) {
       child.kill('SIGKILL');
       await this.exitWait;
@@ -185,6 +187,11 @@ export class BoardMachine {
   /** A human monitor command, for reading device registers (`xp`). */
   hmp(commandLine: string): Promise<string> {
     return this.qmp().hmp(commandLine);
+  }
+
+  /** QEMU's events of one kind since a time (host ms). */
+  eventsOf(kind: string, sinceMs = 0): QmpEvent[] {
+    return this.qmpEvents.filter((e) => e.event === kind && e.atMs >= sinceMs);
   }
 
   /** How many times the guest started its kernel, counted on the console across every power-on. */

@@ -28,7 +28,8 @@ export interface BoxOptions {
   image: string;
   /** Boards in the box, the manager included. */
   boards: number;
-  memoryMib?: number;
+  /** Memory of every board, or of each board in slot order (boards that differ report different figures). */
+  memoryMib?: number | readonly number[];
 }
 
 export class Box {
@@ -38,6 +39,8 @@ export class Box {
   readonly levels: number[] = new Array<number>(8).fill(0);
   /** Line work per worker runs in order, so a reset never overtakes the power-on before it. */
   private readonly chains = new Map<number, Promise<void>>();
+  /** Wires the harness has cut (`<slot>:power`, `<slot>:reset`): their edges are recorded and not acted on. */
+  private readonly cut = new Set<string>();
   /** Errors met while acting on a line, reported by the tests rather than lost. */
   readonly wiringErrors: string[] = [];
 
@@ -78,7 +81,7 @@ export class Box {
           append: `${boot.append} skyminer.slot=${slot}`,
           dir,
           netdev: lan.netdev('box'),
-          memoryMib: o.memoryMib ?? 768,
+          memoryMib: (typeof o.memoryMib === 'number' ? o.memoryMib : o.memoryMib?.[slot - 1]) ?? 768,
           // The manager runs the supervisor, the console and its own agent, and its watchdog resets it if the
           // supervisor starves: two CPUs and the host's first call on time; the workers take what is left.
           cpus: slot === 1 ? 2 : 1,
@@ -118,6 +121,8 @@ export class Box {
     this.levels[edge.line] = edge.level;
     for (const b of this.boards.slice(1)) {
       const wires = linesOf(b.slot);
+      if (edge.line === wires.power && this.cut.has(`${b.slot}:power`)) continue;
+      if (edge.line === wires.reset && this.cut.has(`${b.slot}:reset`)) continue;
       if (edge.line === wires.power)
         this.onLine(b, () => (edge.level ? b.powerOn() : b.powerOff()), `power ${edge.level}`);
       else if (edge.line === wires.reset)
@@ -126,11 +131,45 @@ export class Box {
     }
   }
 
+  /**
+   * Cuts a worker's power or reset wire: the manager's line still moves (QEMU reports it), the board no longer
+   * feels it, as with a broken wire. For tests of what a board does alone (its own watchdog).
+   */
+  cutWire(slot: number, wire: 'power' | 'reset'): void {
+    this.cut.add(`${slot}:${wire}`);
+  }
+
+  mendWire(slot: number, wire: 'power' | 'reset'): void {
+    this.cut.delete(`${slot}:${wire}`);
+  }
+
   private onLine(board: BoardMachine, op: () => Promise<void>, what: string): void {
     const chain = (this.chains.get(board.slot) ?? Promise.resolve()).then(op).catch((err: unknown) => {
       this.wiringErrors.push(`board ${board.slot} ${what}: ${(err as Error).message}`);
     });
     this.chains.set(board.slot, chain);
+  }
+
+  /** What QEMU did to each machine (its events, its power history, its boots), for a failing test's message. */
+  describe(): string {
+    const t0 = this.manager.history[0]?.atMs ?? 0;
+    const at = (ms: number): string => `+${((ms - t0) / 1000).toFixed(1)}s`;
+    return this.boards
+      .map(
+        (b) =>
+          `board ${b.slot}: ${b.bootCount()} boots; ` +
+          [
+            ...b.history.map((h) => ({ atMs: h.atMs, what: h.kind })),
+            ...b.qmpEvents.map((e) => ({
+              atMs: e.atMs,
+              what: `${e.event}${e.data ? JSON.stringify(e.data) : ''}`,
+            })),
+          ]
+            .sort((x, y) => x.atMs - y.atMs)
+            .map((x) => `${at(x.atMs)} ${x.what}`)
+            .join(', '),
+      )
+      .join('; ');
   }
 
   /** The edges of one line since a time. */
@@ -159,12 +198,20 @@ export class Box {
 /** The console's prompt, as the last thing on the line: readline may follow it with a cursor move (ESC [ n G). */
 const PROMPT = 'skyminer> (?:\\x1b\\[\\d+G)?';
 
-/** Logs in on the manager's serial console (the skyminer console, as an owner at the port would). */
-export async function loginManager(box: Box, password: string, timeoutMs = 300_000): Promise<void> {
-  const c = box.manager.console;
-  await c.expect(/password: $/, timeoutMs);
+/** Logs in on a board's serial console (the skyminer console, as an owner at the port would). */
+export async function login(board: BoardMachine, password: string, timeoutMs = 300_000): Promise<void> {
+  const c = board.console;
+  // A fresh prompt, whatever the port printed before: an empty line at the password prompt asks again.
+  c.skipToEnd();
+  c.send('\r');
+  await c.expect(/password: /, timeoutMs);
   c.send(`${password}\r`);
   await c.expect(new RegExp(`type help for the commands[\\s\\S]*?${PROMPT}`), 60_000);
+}
+
+/** Logs in on the manager's serial console. */
+export function loginManager(box: Box, password: string, timeoutMs = 300_000): Promise<void> {
+  return login(box.manager, password, timeoutMs);
 }
 
 /** Runs a console command at the manager's prompt and returns what it printed (without the echo and prompt). */
@@ -180,28 +227,62 @@ function escape(text: string): string {
   return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 }
 
+/** The JSON array a `--json` console command printed at the manager's prompt. */
+export async function managerJson<T>(box: Box, command: string): Promise<T[]> {
+  const text = await managerCommand(box, command);
+  const start = text.indexOf('[');
+  if (start < 0) throw new Error(`${command}: no JSON in ${JSON.stringify(text.slice(0, 300))}`);
+  return JSON.parse(text.slice(start, text.lastIndexOf(']') + 1)) as T[];
+}
+
 /** One board as `boards --json` tells it, read through the manager's console. */
 export interface BoardReport {
   board: number;
   role: string;
   status: string;
-  uptimeS?: number;
-  restarts: number;
-  telemetry?: Record<string, unknown>;
+  for_s: number;
+  uptime_s: number | null;
+  healthy: boolean | null;
+  failing: string[];
+  figures: { mem_total_bytes: number | null; mem_used_bytes: number | null; load1: number | null } | null;
+  inventory: { mac: string | null; mem_total_bytes: number | null; kernel: string | null } | null;
+  /** The board's Skywire visor as its agent reports it; null: no visor service. */
+  visor: { status: string } | null;
 }
 
-export async function boardsJson(box: Box): Promise<BoardReport[]> {
-  const text = await managerCommand(box, 'boards --json');
-  const start = text.indexOf('[');
-  if (start < 0) throw new Error(`boards --json: no JSON in ${JSON.stringify(text.slice(0, 300))}`);
-  return JSON.parse(text.slice(start, text.lastIndexOf(']') + 1)) as BoardReport[];
+export function boardsJson(box: Box): Promise<BoardReport[]> {
+  return managerJson<BoardReport>(box, 'boards --json');
+}
+
+/** One supervisor event as `events --json` tells it: `t` in seconds of the supervisor's own clock. */
+export interface EventReport {
+  t: number;
+  board: number;
+  event: string;
+  [detail: string]: unknown;
+}
+
+export function eventsJson(box: Box, board?: number): Promise<EventReport[]> {
+  return managerJson<EventReport>(box, `events --json${board === undefined ? '' : ` --board ${board}`}`);
+}
+
+/** From a logged-in console prompt, opens the board's root shell as a quiet command channel. */
+export async function openShell(board: BoardMachine): Promise<void> {
+  const c = board.console;
+  c.send('shell\r');
+  await c.expect(new RegExp(`skyminer-${board.slot}:~# `), 60_000);
+  await c.quietShell();
+}
+
+/** Leaves a quiet root shell for the console's prompt. */
+export async function closeShell(board: BoardMachine): Promise<void> {
+  const c = board.console;
+  c.send('exit\n');
+  await c.expect(new RegExp(PROMPT), 60_000);
 }
 
 /** Logs in on the manager's console and opens its root shell as a quiet command channel. */
 export async function managerShell(box: Box, password: string): Promise<void> {
   await loginManager(box, password);
-  const c = box.manager.console;
-  c.send('shell\r');
-  await c.expect(/skyminer-1:~# /, 60_000);
-  await c.quietShell();
+  await openShell(box.manager);
 }

@@ -1,5 +1,9 @@
 // A board's serial console as the harness sees it: everything the port printed across every power-on of the
 // board (a card keeps one console, whichever QEMU process runs it), with waits on patterns and a shell channel.
+// With BOX_CONSOLE_DIR set, each console is also copied to <dir>/<name>.log as it arrives, to watch a test's
+// boards with `tail -f`.
+import { appendFileSync } from 'node:fs';
+import { join } from 'node:path';
 
 export class ConsoleLog {
   private text = '';
@@ -7,10 +11,16 @@ export class ConsoleLog {
   private waiters: (() => void)[] = [];
   private writer: ((text: string) => void) | undefined;
 
-  constructor(readonly name: string) {}
+  private readonly copy: string | undefined;
+
+  constructor(readonly name: string) {
+    const dir = process.env.BOX_CONSOLE_DIR;
+    this.copy = dir ? join(dir, `${name.replace(/\s+/g, '')}.log`) : undefined;
+  }
 
   append(chunk: string): void {
     this.text += chunk;
+    if (this.copy) appendFileSync(this.copy, chunk, 'latin1');
     for (const w of this.waiters.splice(0)) w();
   }
 

@@ -2,6 +2,13 @@
 // stops, resumes and resets boards with it and reads the manager's GPIO registers through it.
 import { connect, type Socket } from 'node:net';
 
+/** An asynchronous QMP event (RESET, WATCHDOG, STOP, RESUME...), with the host time it arrived. */
+export interface QmpEvent {
+  event: string;
+  data?: Record<string, unknown>;
+  atMs: number;
+}
+
 interface Pending {
   resolve: (value: unknown) => void;
   reject: (err: Error) => void;
@@ -13,7 +20,10 @@ export class Qmp {
   private closed = false;
   private readonly greeting: Promise<void>;
 
-  private constructor(private readonly socket: Socket) {
+  private constructor(
+    private readonly socket: Socket,
+    private readonly onEvent: (event: QmpEvent) => void,
+  ) {
     socket.setEncoding('utf8');
     let greeted: () => void = () => undefined;
     this.greeting = new Promise((resolve) => {
@@ -26,11 +36,19 @@ export class Qmp {
         const line = this.buffer.slice(0, nl).trim();
         this.buffer = this.buffer.slice(nl + 1);
         if (!line) continue;
-        const msg = JSON.parse(line) as { QMP?: unknown; return?: unknown; error?: { desc: string } };
+        const msg = JSON.parse(line) as {
+          QMP?: unknown;
+          return?: unknown;
+          error?: { desc: string };
+          event?: string;
+          data?: Record<string, unknown>;
+        };
         if (msg.QMP) greeted();
         else if ('return' in msg) this.queue.shift()?.resolve(msg.return);
         else if (msg.error) this.queue.shift()?.reject(new Error(`QMP: ${msg.error.desc}`));
-        // Events ({"event": ...}) are not needed: the harness reads state by asking.
+        // Events tell what QEMU itself did to the machine (a watchdog's reset, a guest reboot).
+        else if (msg.event)
+          this.onEvent({ event: msg.event, ...(msg.data ? { data: msg.data } : {}), atMs: Date.now() });
       }
     });
     const fail = (): void => {
@@ -42,7 +60,11 @@ export class Qmp {
   }
 
   /** Connects (retrying while QEMU creates the socket) and enters command mode. */
-  static async connect(path: string, timeoutMs = 10_000): Promise<Qmp> {
+  static async connect(
+    path: string,
+    onEvent: (event: QmpEvent) => void = () => undefined,
+    timeoutMs = 10_000,
+  ): Promise<Qmp> {
     const deadline = Date.now() + timeoutMs;
     for (;;) {
       try {
@@ -51,7 +73,7 @@ export class Qmp {
           s.once('connect', () => resolve(s));
           s.once('error', reject);
         });
-        const qmp = new Qmp(socket);
+        const qmp = new Qmp(socket, onEvent);
         await qmp.greeting;
         await qmp.execute('qmp_capabilities');
         return qmp;

@@ -1,6 +1,6 @@
-// Boots the QEMU box by hand: `node dist/test/box/run.js IMAGE [DIR]` (make box-run builds the image first).
-// Every board's serial console goes to DIR/board<N>.log (watch one with `tail -f`), the manager's line edges to
-// DIR/lines.log; type into the manager's console here. Ctrl-C switches the whole box off.
+// Boots the QEMU box by hand: `node dist/test/box/run.js IMAGE [DIR]` (`make box` builds the image with a box
+// secret first). Every board's serial console goes to DIR/board<N>.log (watch one with `tail -f`), the manager's
+// line edges to DIR/lines.log; type into the manager's console here. Ctrl-C switches the whole box off.
 import { appendFileSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { Box } from './box.js';
