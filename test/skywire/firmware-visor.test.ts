@@ -153,6 +153,12 @@ describe("the firmware's visor service with real Skywire visors", () => {
       (v) => v.every((x) => x?.status === 'running' && x.dmsg_connected === true),
     );
     for (const n of [2, 3, 4]) expect(visorOf(n)).toMatchObject({ hypervisor_connected: true });
+    // The memory each visor holds, for the record (a figure, not a target: targets are in make bench).
+    for (const n of [1, 2]) {
+      const pid = (await readFile(join(lab.board(n).dir, 'visor.pid'), 'utf8')).trim();
+      const rss = /VmRSS:\s+(\d+) kB/.exec(await readFile(`/proc/${pid}/status`, 'utf8'))?.[1];
+      console.log(`board ${n} visor (${n === 1 ? 'hypervisor' : 'visor'}) resident memory: ${rss} kB`);
+    }
     for (const n of [1, 2, 3, 4])
       expect(visorOf(n)).toMatchObject({
         hypervisor_pk: hv,
