@@ -1,5 +1,5 @@
 // Skywire for the boards, built from its pinned source archive with Debian's Go: -mod=vendor and no network, so
-// the build needs nothing but the archive; -trimpath and an empty build id, so two builds give the same bytes.
+// the build needs nothing but the archive; -trimpath, an empty build id and no VCS stamp, so two builds give the same bytes.
 // Built binaries are cached by everything that decides their bytes; Go's own build cache makes a rebuild seconds.
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
@@ -51,7 +51,9 @@ export function goBuildRecipe(
       GOTOOLCHAIN: 'local',
       GOWORK: 'off',
     },
-    args: ['build', '-trimpath', '-ldflags', ldflags, '-o', 'OUT', './cmd/skywire'],
+    // -buildvcs=false: the unpacked source sits inside this repository's checkout, and Go would otherwise stamp
+    // the checkout's commit and time into the binary, so every commit of the firmware changed Skywire's bytes.
+    args: ['build', '-trimpath', '-buildvcs=false', '-ldflags', ldflags, '-o', 'OUT', './cmd/skywire'],
   };
 }
 
@@ -175,7 +177,7 @@ export interface BuildSkywireOptions extends SourceOptions {
 }
 
 /** Bump when the way the binary is built changes, so no cached binary outlives its recipe. */
-const RECIPE_VERSION = 'skywire-build v1';
+const RECIPE_VERSION = 'skywire-build v2';
 
 /** Unpacks the archive once per pin into the cache; returns the source tree. */
 async function unpackSource(pin: SourceInput, archive: string, cacheDir: string): Promise<string> {

@@ -49,6 +49,7 @@ describe('the Skywire build recipe', () => {
     expect(r.env).toMatchObject({ GOARCH: 'arm', GOARM: '7', CGO_ENABLED: '0', GOFLAGS: '-mod=vendor' });
     expect(r.env).toMatchObject({ GOPROXY: 'off', GOTOOLCHAIN: 'local' });
     expect(r.args).toContain('-trimpath');
+    expect(r.args).toContain('-buildvcs=false');
     const ldflags = r.args[r.args.indexOf('-ldflags') + 1]!;
     expect(ldflags).toContain('-buildid=');
     expect(ldflags).toContain(`buildinfo.version=${pin.version}`);
@@ -70,6 +71,10 @@ describe('Skywire built from the pinned source', () => {
       expect(await sha(again)).toBe(await sha(built.binary));
       const { stdout } = await promisify(execFile)(built.binary, ['-v']);
       expect(stdout).toContain(pin.version.replace(/^v/, ''));
+      // The source is unpacked inside this checkout: no commit of the firmware may be stamped into Skywire.
+      const info = await promisify(execFile)(go, ['version', '-m', built.binary]);
+      expect(info.stdout).toContain('-trimpath=true');
+      expect(info.stdout).not.toContain('vcs.revision');
       // Served from the cache of built binaries the second time: no go build at all.
       const cached = await buildSkywire({ repo, lock, goarch: 'amd64', cacheDir, log: () => undefined });
       expect(cached).toMatchObject({ binary: built.binary, cached: true });
