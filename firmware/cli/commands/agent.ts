@@ -10,6 +10,8 @@ import { composeBoard } from '../../compose/board.js';
 import { bindUdp } from '../../protocol/datagrams.js';
 import { systemInformation } from '../../telemetry/inventory.js';
 import { enrolBoard, keepJoinedKey, needsJoin } from '../../auth/enrol.js';
+import { deviceSlots, loadEnvStore, RECORD_FILE, release } from '../../update/device.js';
+import { loadTrustedKeys, UPDATE_KEYS_DIR } from '../../update/keys.js';
 import { UsageError } from '../usage-error.js';
 import { PASSWORD_FILE } from '../../skywire/hypervisor-account.js';
 import {
@@ -20,6 +22,32 @@ import {
 } from '../../skywire/visor-host.js';
 import { join } from 'node:path';
 import { readRoleConfig, stderrLogger, untilStopped } from './device-common.js';
+
+/**
+ * The board's slots and U-Boot environment for box-wide updates; none (and one line) on an image started without
+ * U-Boot or without two root slots: the board then runs, reports no firmware and takes no update order.
+ */
+async function deviceUpdateSlots(board: number) {
+  try {
+    const [env, slots, r] = await Promise.all([loadEnvStore(), deviceSlots(), release()]);
+    const version = r.version ?? '0.0.0';
+    return {
+      env,
+      slots,
+      version,
+      policy: {
+        keys: await loadTrustedKeys(UPDATE_KEYS_DIR),
+        ...(r.profile ? { profile: r.profile } : {}),
+        runningVersion: version,
+      },
+      recordFile: RECORD_FILE,
+      now: () => Date.now(),
+    };
+  } catch (err) {
+    stderrLogger.warn(`agent: board ${board} takes no box-wide update: ${(err as Error).message}`);
+    return undefined;
+  }
+}
 
 /** `skyminer agent`: every board's role on a real box. */
 export async function agentCommand(argv: string[]): Promise<number> {
@@ -70,6 +98,7 @@ export async function agentCommand(argv: string[]): Promise<number> {
       }
     : undefined;
   if (!visor) stderrLogger.warn(`agent: no ${SKYWIRE_BINARY}; running without a Skywire visor`);
+  const slots = await deviceUpdateSlots(board);
   const software = composeBoard({
     config,
     board,
@@ -102,6 +131,7 @@ export async function agentCommand(argv: string[]): Promise<number> {
       reboot: () => spawn('reboot', { stdio: 'ignore', detached: true }).unref(),
       counters32: process.arch === 'arm',
       ...(visor ? { visor } : {}),
+      ...(slots ? { slots } : {}),
     },
   });
   await software.start();

@@ -22,6 +22,8 @@ import { PASSWORD_FILE, readHypervisorPassword } from '../../skywire/hypervisor-
 import { HypervisorClient } from '../../skywire/hypervisor-client.js';
 import { skywireDataDir } from '../../skywire/visor-host.js';
 import { SkycoinClient } from '../../skywire/skycoin-client.js';
+import { release } from '../../update/device.js';
+import { loadTrustedKeys, UPDATE_KEYS_DIR } from '../../update/keys.js';
 import { boardAddress, readRoleConfig, stderrLogger, untilStopped } from './device-common.js';
 
 type LineConfig = Config['gpio']['boards'][number]['power'];
@@ -147,6 +149,19 @@ export async function supervisorCommand(argv: string[]): Promise<number> {
         ...(attachKey ? { identity: attachKey } : {}),
         knownHosts: join(config.supervisor.state_dir, 'known_hosts'),
       }),
+      // Box-wide updates: a bundle is checked against the manager's own keys, profile and version first.
+      update: {
+        policy: async () => {
+          const r = await release();
+          return {
+            keys: await loadTrustedKeys(UPDATE_KEYS_DIR),
+            ...(r.profile ? { profile: r.profile } : {}),
+            ...(r.version ? { runningVersion: r.version } : {}),
+          };
+        },
+        dir: config.supervisor.state_dir,
+        serve: { host: '0.0.0.0', port: config.network.update_port },
+      },
     },
   });
   await manager.start();
