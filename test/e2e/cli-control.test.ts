@@ -37,6 +37,7 @@ describe('skyminer CLI against a running simulator', () => {
         'for_s',
         'uptime_s',
         'healthy',
+        'failing',
         'figures',
         'inventory',
         'visor',
