@@ -20,6 +20,7 @@ commands:
   agent        the per-board agent (reads the config file)
   console      the interactive console on this terminal (the UART's, on a box)
   update       install a signed firmware bundle into the spare root slot and try it (see skyminer update)
+  visor-update install a signed Skywire visor bundle on this board, falling back when it does not come up
 
 ${helpText()}
 
@@ -28,14 +29,14 @@ ${SIM_USAGE}
        skyminer agent [--config FILE]
 ${CONSOLE_USAGE}`;
 
-const COMMAND_LIST = 'status, boards, board, disks, rewards, events, panel, config, shell, attach';
+const COMMAND_LIST = 'status, boards, board, disks, rewards, skywire, events, panel, config, shell, attach';
 
 async function main(args: string[]): Promise<number> {
   // `--control PATH` belongs to the console commands; the device roles and sim parse their own options.
   // `update --box` is the console's `update` (the whole box, through the manager); plain `update` is this board.
   const boxUpdate = args[0] === 'update' && args.includes('--box');
   const control =
-    ['sim', 'supervisor', 'agent'].includes(args[0] ?? '') || (args[0] === 'update' && !boxUpdate)
+    ['sim', 'supervisor', 'agent', 'visor-update'].includes(args[0] ?? '') || (args[0] === 'update' && !boxUpdate)
       ? { control: undefined, rest: args }
       : takeControlOption(args);
   if (typeof control === 'string') throw new UsageError(control);
@@ -56,6 +57,8 @@ async function main(args: string[]): Promise<number> {
       return (await import('./commands/agent.js')).agentCommand(rest);
     case 'update':
       return (await import('./commands/update.js')).updateCommand(rest);
+    case 'visor-update':
+      return (await import('./commands/visor-update.js')).visorUpdateCommand(rest);
     case undefined:
     case 'help':
     case '--help':
@@ -65,7 +68,7 @@ async function main(args: string[]): Promise<number> {
       return command === undefined ? 2 : 0;
     default:
       throw new UsageError(
-        `unknown command "${command}"; commands: sim, supervisor, agent, console, update, ${COMMAND_LIST} (see skyminer help)`,
+        `unknown command "${command}"; commands: sim, supervisor, agent, console, update, visor-update, ${COMMAND_LIST} (see skyminer help)`,
       );
   }
 }

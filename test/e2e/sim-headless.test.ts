@@ -154,7 +154,7 @@ describe('skyminer sim --headless', () => {
     const b = await runSkyminer(['dance']);
     expect(b.code).toBe(2);
     expect(b.stderr).toBe(
-      'skyminer: unknown command "dance"; commands: sim, supervisor, agent, console, update, status, boards, board, disks, rewards, events, panel, config, shell, attach (see skyminer help)\n',
+      'skyminer: unknown command "dance"; commands: sim, supervisor, agent, console, update, visor-update, status, boards, board, disks, rewards, skywire, events, panel, config, shell, attach (see skyminer help)\n',
     );
   });
 

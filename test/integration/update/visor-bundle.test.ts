@@ -4,8 +4,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { makeVisorBundle } from '../../../images/bundle/visor.js';
+import { runSkyminer } from '../../helpers/skyminer.js';
 import { compareVersions } from '../../../firmware/rewards/version.js';
-import { keyId } from '../../../firmware/update/keys.js';
+import { keyId, publicKeyPem } from '../../../firmware/update/keys.js';
 import { readVisorBundleHeader, type VisorBundlePolicy } from '../../../firmware/update/visor-bundle.js';
 import { updateVisor } from '../../../firmware/update/visor-install.js';
 import {
@@ -198,5 +199,30 @@ describe('installing a visor bundle on a board', () => {
     });
     expect(r).toEqual({ outcome: 'refused', reason: 'skywire for arm; this board is arm64' });
     expect(restarted).toBe(false);
+  });
+});
+
+describe('skyminer visor-update', () => {
+  it('refuses a bundle for another architecture or an untrusted key in one line, touching nothing', async () => {
+    const keys = await mkdtemp(join(dir, 'keys-'));
+    await writeFile(join(keys, 'box.pem'), publicKeyPem(signer.publicKey));
+    const other = process.arch === 'arm64' ? 'arm' : 'arm64';
+    const r = await runSkyminer(['visor-update', await bundle('v1.3.29', { arch: other }), '--keys', keys]);
+    expect(r).toMatchObject({ code: 1, stdout: '' });
+    expect(r.stderr).toMatch(
+      new RegExp(
+        `^skyminer: visor-update: refused: skywire for ${other}; this board is \\w+; the running visor is untouched\\n$`,
+      ),
+    );
+    const stranger2 = await runSkyminer([
+      'visor-update',
+      await bundle('v1.3.29', { key: stranger }),
+      '--keys',
+      keys,
+    ]);
+    expect(stranger2.stderr).toMatch(
+      /^skyminer: visor-update: refused: signed by key [0-9a-f]{16}, which this board does not trust/,
+    );
+    expect((await runSkyminer(['visor-update'])).code).toBe(2);
   });
 });
