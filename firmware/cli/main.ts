@@ -36,7 +36,8 @@ async function main(args: string[]): Promise<number> {
   // `update --box` is the console's `update` (the whole box, through the manager); plain `update` is this board.
   const boxUpdate = args[0] === 'update' && args.includes('--box');
   const control =
-    ['sim', 'supervisor', 'agent', 'visor-update'].includes(args[0] ?? '') || (args[0] === 'update' && !boxUpdate)
+    ['sim', 'supervisor', 'agent', 'visor-update'].includes(args[0] ?? '') ||
+    (args[0] === 'update' && !boxUpdate)
       ? { control: undefined, rest: args }
       : takeControlOption(args);
   if (typeof control === 'string') throw new UsageError(control);
