@@ -3,6 +3,7 @@
 // to this interface.
 import { spawn } from 'node:child_process';
 import { execFile } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { access, mkdir, readFile, rm } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { promisify } from 'node:util';
@@ -86,9 +87,19 @@ export class SkywireHost implements VisorHost {
     this.config = join(options.dir, CONFIG_FILE);
   }
 
+  /**
+   * The binary to run now: `<dir>/current/skywire` once a signed visor bundle was installed (the update's
+   * slots live beside the keys, see update/visor-slots), else the image's. Read at each start, so a swapped or
+   * fallen-back binary is what the next restart runs.
+   */
+  get binary(): string {
+    const current = join(this.options.dir, 'current', 'skywire');
+    return existsSync(current) ? current : this.options.binary;
+  }
+
   private tool(): SkywireTool {
     return {
-      binary: this.options.binary,
+      binary: this.binary,
       cwd: this.options.dir,
       ...(this.options.wrap ? { wrap: this.options.wrap } : {}),
     };
@@ -149,7 +160,7 @@ export class SkywireHost implements VisorHost {
   }
 
   spawn(): VisorProcess {
-    const [cmd, ...pre] = [...(this.options.wrap ?? []), this.options.binary];
+    const [cmd, ...pre] = [...(this.options.wrap ?? []), this.binary];
     const out = this.options.output ?? 'ignore';
     const child = spawn(cmd!, [...pre, 'visor', '-c', this.config], {
       cwd: this.options.dir,
@@ -193,7 +204,7 @@ export class SkywireHost implements VisorHost {
 
   /** One `skywire cli ... --json` call to the visor's RPC, bounded in time (a hung visor never answers). */
   private async cli(args: string[]): Promise<string> {
-    const [cmd, ...pre] = [...(this.options.wrap ?? []), this.options.binary];
+    const [cmd, ...pre] = [...(this.options.wrap ?? []), this.binary];
     const { stdout } = await run(cmd!, [...pre, 'cli', ...args, '--json'], {
       timeout: this.options.infoTimeoutMs ?? 10_000,
       killSignal: 'SIGKILL',
