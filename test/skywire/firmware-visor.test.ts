@@ -16,37 +16,12 @@ import { PASSWORD_FILE, passwordProblem } from '../../firmware/skywire/hyperviso
 import { DEFAULT_VISOR_POLICY } from '../../firmware/skywire/visor-policy.js';
 import { KEYS_FILE, SkywireHost } from '../../firmware/skywire/visor-host.js';
 import { ALL_APPS, SkywireLab } from './lab.js';
+import { untilRead } from '../helpers/wait.js';
 
 let lab: SkywireLab;
 let sim: Simulator;
 let startedAt = 0;
 const events: SupervisorEvent[] = [];
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-async function until<T>(
-  what: string,
-  read: () => Promise<T>,
-  ok: (v: T) => boolean,
-  timeoutMs = 90_000,
-): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last: unknown;
-  for (;;) {
-    try {
-      const v = await read();
-      if (ok(v)) return v;
-      last = v;
-    } catch (err) {
-      last = err;
-    }
-    if (Date.now() > deadline)
-      throw new Error(
-        `timed out waiting for ${what}; last: ${last instanceof Error ? last.message : JSON.stringify(last)}`,
-      );
-    await sleep(500);
-  }
-}
 
 const passwordFile = () => join(lab.board(1).dir, PASSWORD_FILE);
 const keysOf = async (n: number) =>
@@ -96,7 +71,7 @@ afterAll(async () => {
 
 describe("the firmware's visor service with real Skywire visors", () => {
   it('makes board 1 the hypervisor at first boot, with the key the firmware made and the account it made', async () => {
-    const c = await until(
+    const c = await untilRead(
       'the hypervisor to take the firmware-made account',
       async () => {
         const c = await client();
@@ -120,7 +95,7 @@ describe("the firmware's visor service with real Skywire visors", () => {
 
   it("gives every worker the hypervisor's key over the firmware's channel, and lists every visor online", async () => {
     const c = await client();
-    const visors = await until(
+    const visors = await untilRead(
       'four visors',
       () => c.visorsSummary(),
       (v) => v.length === 4,
@@ -147,7 +122,7 @@ describe("the firmware's visor service with real Skywire visors", () => {
       });
     }
     // Each board reports its visor in its heartbeat, as its agent reads it over the visor's RPC.
-    await until(
+    await untilRead(
       'every board reporting its visor running',
       async () => [1, 2, 3, 4].map(visorOf),
       (v) => v.every((x) => x?.status === 'running' && x.dmsg_connected === true),
@@ -173,13 +148,13 @@ describe("the firmware's visor service with real Skywire visors", () => {
     const pid = Number((await readFile(join(lab.board(3).dir, 'visor.pid'), 'utf8')).trim());
     const boots = sim.boards[2]!.boots;
     process.kill(pid, 'SIGKILL');
-    await until(
+    await untilRead(
       'board 3 visor restarted',
       async () => visorOf(3),
       (v) => v?.restarts === 1 && v.status === 'running',
     );
     expect(visorOf(3)).toMatchObject({ last_exit: 'signal SIGKILL', sick: false });
-    await until(
+    await untilRead(
       'board 3 listed again',
       () => c.visorsSummary(),
       (v) => v.length === 4,

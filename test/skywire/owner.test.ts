@@ -25,6 +25,7 @@ import { updateVisor } from '../../firmware/update/visor-install.js';
 import { readSlots, visorBinary } from '../../firmware/update/visor-slots.js';
 import { runSkyminer } from '../helpers/skyminer.js';
 import { SkywireLab } from './lab.js';
+import { untilRead } from '../helpers/wait.js';
 
 const PASSWORD = 'Skyminer-lab2';
 const ADDRESS = skycoinAddressOf(Buffer.alloc(20, 9));
@@ -33,27 +34,6 @@ let binary: string;
 let service: RewardsService;
 let control: ControlServer;
 let socket: string;
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-async function until<T>(what: string, read: () => Promise<T>, ok: (v: T) => boolean, timeoutMs = 90_000) {
-  const deadline = Date.now() + timeoutMs;
-  let last: unknown;
-  for (;;) {
-    try {
-      const v = await read();
-      if (ok(v)) return v;
-      last = v;
-    } catch (err) {
-      last = err;
-    }
-    if (Date.now() > deadline)
-      throw new Error(
-        `timed out waiting for ${what}; last: ${last instanceof Error ? last.message : JSON.stringify(last)}`,
-      );
-    await sleep(500);
-  }
-}
 
 const operator: SupervisorOperator = {
   view: () => ({
@@ -82,13 +62,13 @@ beforeAll(async () => {
   }));
   lab = await SkywireLab.start({ binary, boards: 3 });
   const client = new HypervisorClient({ url: lab.hypervisorUrl, password: PASSWORD, timeoutMs: 25_000 });
-  await until(
+  await untilRead(
     'the hypervisor',
     () => fetch(`${lab.hypervisorUrl}/api/ping`).then((r) => r.text()),
     (t) => t === '"PONG!"',
   );
   await client.createAccount(PASSWORD);
-  await until(
+  await untilRead(
     'three visors',
     () => client.visorsSummary(),
     (v) => v.length === 3,
@@ -242,7 +222,7 @@ describe('a visor bundle on a real visor', () => {
       reason: 'the new visor did not come up within 15 s; last: RPC not answering',
     });
     expect(await readSlots(slots)).toEqual({ current: before.current, previous: null });
-    await until(
+    await untilRead(
       'board 3 listed again on the previous binary',
       () => client.visorsSummary(),
       (v) => v.some((x) => x.localIp === b3.ip),

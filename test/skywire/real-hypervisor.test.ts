@@ -15,38 +15,12 @@ import type { VisorFigures } from '../../firmware/skywire/visor-summary.js';
 import { DEFAULT_VISOR_POLICY } from '../../firmware/skywire/visor-policy.js';
 import { VisorService } from '../../firmware/skywire/visor-service.js';
 import { SkywireLab } from './lab.js';
+import { untilRead } from '../helpers/wait.js';
 
 const PASSWORD = 'Skyminer-lab1';
 const ADDRESS = skycoinAddressOf(Buffer.alloc(20, 7));
 let lab: SkywireLab;
 let client: HypervisorClient;
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-/** Polls an async read until it satisfies the check (real processes: no fake clock can serve). */
-async function until<T>(
-  what: string,
-  read: () => Promise<T>,
-  ok: (v: T) => boolean,
-  timeoutMs = 60_000,
-): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last: unknown;
-  for (;;) {
-    try {
-      const v = await read();
-      if (ok(v)) return v;
-      last = v;
-    } catch (err) {
-      last = err;
-    }
-    if (Date.now() > deadline)
-      throw new Error(
-        `timed out waiting for ${what}; last: ${last instanceof Error ? last.message : JSON.stringify(last)}`,
-      );
-    await sleep(500);
-  }
-}
 
 const byIp = (visors: VisorFigures[]) => visors.map((v) => v.localIp).sort();
 
@@ -62,7 +36,7 @@ beforeAll(async () => {
   });
   lab = await SkywireLab.start({ binary, boards: 3 });
   client = new HypervisorClient({ url: lab.hypervisorUrl, password: PASSWORD, timeoutMs: 25_000 });
-  await until(
+  await untilRead(
     'the hypervisor to answer',
     () => fetch(`${lab.hypervisorUrl}/api/ping`).then((r) => r.text()),
     (t) => t === '"PONG!"',
@@ -87,7 +61,7 @@ describe('a real Skywire hypervisor', () => {
   });
 
   it('lists the hypervisor and every remote visor online, with version, uptime and address', async () => {
-    const visors = await until(
+    const visors = await untilRead(
       'three visors',
       () => client.visorsSummary(),
       (v) => v.length === 3,
@@ -141,14 +115,14 @@ describe('a real Skywire hypervisor', () => {
 
   it('removes a remote visor that stops from the list, and lists it again when it is back', async () => {
     await lab.stopVisor(3);
-    const two = await until(
+    const two = await untilRead(
       'board 3 gone',
       () => client.visorsSummary(),
       (v) => v.length === 2,
     );
     expect(byIp(two)).toEqual(['192.168.0.2', '192.168.0.3']);
     lab.startVisor(3);
-    await until(
+    await untilRead(
       'board 3 back',
       () => client.visorsSummary(),
       (v) => v.length === 3,
@@ -160,7 +134,7 @@ describe('a real Skywire hypervisor', () => {
     const logins = client.logins;
     await lab.stopVisor(1);
     lab.startVisor(1);
-    await until(
+    await untilRead(
       'the hypervisor back',
       () => fetch(`${lab.hypervisorUrl}/api/ping`).then((r) => r.text()),
       (t) => t === '"PONG!"',
@@ -188,26 +162,26 @@ describe('the visor service with a real visor', () => {
     });
     service.start();
     try {
-      await until(
+      await untilRead(
         'board 3 listed',
         () => client.visorsSummary(),
         (v) => v.some((x) => x.localIp === b3.ip),
       );
-      await until(
+      await untilRead(
         'the service to see it running',
         async () => service.report(),
         (r) => r.status === 'running',
       );
       const pid = service.report().pid!;
       process.kill(pid, 'SIGKILL');
-      await until(
+      await untilRead(
         'a restart',
         async () => service.report(),
         (r) => r.restarts === 1 && r.status === 'running',
       );
       expect(service.report()).toMatchObject({ lastExit: 'signal SIGKILL', sick: false });
       expect(service.report().pid).not.toBe(pid);
-      await until(
+      await untilRead(
         'board 3 listed again',
         () => client.visorsSummary(),
         (v) => v.some((x) => x.localIp === b3.ip),
@@ -323,7 +297,7 @@ describe('the emulated hypervisor', () => {
     const emulated = new EmulatedHypervisor({ visors: () => visors, password: PASSWORD });
     await emulated.start();
     try {
-      await until(
+      await untilRead(
         'three visors',
         () => client.visorsSummary(),
         (v) => v.length === 3,
