@@ -101,6 +101,32 @@ class ChunkReader {
   }
 }
 
+/**
+ * The signature check both bundle kinds (firmware and visor) make on their manifest bytes, so their refusals
+ * read the same: unsigned, malformed, untrusted key, wrongly signed.
+ */
+export function checkSignature(
+  manifestJson: Buffer,
+  signature: Buffer,
+  keyId: string,
+  keys: ReadonlyMap<string, KeyObject>,
+): void {
+  if (signature.length === 0) throw new BundleRefused('unsigned: the bundle carries no signature');
+  if (signature.length !== SIGNATURE_BYTES)
+    throw new BundleRefused(
+      `malformed: a signature of ${signature.length} bytes (Ed25519 has ${SIGNATURE_BYTES})`,
+    );
+  const key = keys.get(keyId);
+  if (!key)
+    throw new BundleRefused(
+      keys.size === 0
+        ? `signed by key ${keyId}, and this board trusts no update key`
+        : `signed by key ${keyId}, which this board does not trust (trusted: ${[...keys.keys()].join(', ')})`,
+    );
+  if (!verify(null, manifestJson, key, signature))
+    throw new BundleRefused(`wrongly signed: the signature does not match the manifest under key ${keyId}`);
+}
+
 function firstIssue(err: z.ZodError): string {
   const i = err.issues[0]!;
   return `${i.path.join('.') || 'manifest'}: ${i.message}`;
@@ -127,20 +153,7 @@ async function readHeader(r: ChunkReader, policy: BundlePolicy): Promise<BundleM
   const parsed = manifestSchema.safeParse(raw);
   if (!parsed.success) throw new BundleRefused(`malformed manifest: ${firstIssue(parsed.error)}`);
   const m = parsed.data;
-  if (sigLen === 0) throw new BundleRefused('unsigned: the bundle carries no signature');
-  if (sigLen !== SIGNATURE_BYTES)
-    throw new BundleRefused(`malformed: a signature of ${sigLen} bytes (Ed25519 has ${SIGNATURE_BYTES})`);
-  const key = policy.keys.get(m.key_id);
-  if (!key)
-    throw new BundleRefused(
-      policy.keys.size === 0
-        ? `signed by key ${m.key_id}, and this board trusts no update key`
-        : `signed by key ${m.key_id}, which this board does not trust (trusted: ${[...policy.keys.keys()].join(', ')})`,
-    );
-  if (!verify(null, json, key, signature))
-    throw new BundleRefused(
-      `wrongly signed: the signature does not match the manifest under key ${m.key_id}`,
-    );
+  checkSignature(json, signature, m.key_id, policy.keys);
   if (policy.profile !== undefined && m.profile !== policy.profile)
     throw new BundleRefused(`for profile ${m.profile}; this board is ${policy.profile}`);
   if (policy.runningVersion !== undefined && isVersion(policy.runningVersion))

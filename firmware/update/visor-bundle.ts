@@ -5,14 +5,14 @@
 //
 // The signature covers the manifest; the manifest names the payload's (gzip) and the binary's size and SHA-256, so
 // one signature covers every byte that gets installed.
-import { createHash, sign, verify, type KeyObject } from 'node:crypto';
+import { createHash, sign, type KeyObject } from 'node:crypto';
 import { createReadStream, createWriteStream } from 'node:fs';
 import { open, rm } from 'node:fs/promises';
 import { Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { createGunzip } from 'node:zlib';
 import { z } from 'zod';
-import { BundleRefused, SIGNATURE_BYTES } from './bundle.js';
+import { BundleRefused, checkSignature } from './bundle.js';
 
 export const VISOR_BUNDLE_MAGIC = Buffer.from('SKYVISR1', 'latin1');
 const MAX_MANIFEST_BYTES = 16 * 1024;
@@ -116,20 +116,7 @@ export async function readVisorBundleHeader(
       throw new BundleRefused(`malformed manifest: ${i.path.join('.') || 'manifest'}: ${i.message}`);
     }
     const m = parsed.data;
-    if (sigLen === 0) throw new BundleRefused('unsigned: the bundle carries no signature');
-    if (sigLen !== SIGNATURE_BYTES)
-      throw new BundleRefused(`malformed: a signature of ${sigLen} bytes (Ed25519 has ${SIGNATURE_BYTES})`);
-    const key = policy.keys.get(m.key_id);
-    if (!key)
-      throw new BundleRefused(
-        policy.keys.size === 0
-          ? `signed by key ${m.key_id}, and this board trusts no update key`
-          : `signed by key ${m.key_id}, which this board does not trust (trusted: ${[...policy.keys.keys()].join(', ')})`,
-      );
-    if (!verify(null, json, key, signature))
-      throw new BundleRefused(
-        `wrongly signed: the signature does not match the manifest under key ${m.key_id}`,
-      );
+    checkSignature(json, signature, m.key_id, policy.keys);
     if (m.arch !== policy.arch)
       throw new BundleRefused(`skywire for ${m.arch}; this board is ${policy.arch}`);
     const running = policy.runningVersion;
