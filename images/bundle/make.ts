@@ -89,6 +89,23 @@ export interface MadeBundle {
   manifest: BundleManifest;
 }
 
+/**
+ * Writes a bundle: its signed header, then the compressed payload, into `tmp`, renamed onto `out` only when
+ * whole, so a killed build never leaves a bundle that looks complete. Returns its size.
+ */
+export async function writeBundleFile(
+  header: Buffer,
+  payloadFile: string,
+  tmp: string,
+  out: string,
+): Promise<number> {
+  const ws = createWriteStream(tmp);
+  await new Promise<void>((done, fail) => ws.write(header, (e) => (e ? fail(e) : done())));
+  await pipeline(createReadStream(payloadFile), ws);
+  await rename(tmp, out);
+  return (await stat(out)).size;
+}
+
 /** Writes the bundle next to `out` first and renames it, so a failed run leaves no partial bundle. */
 export async function makeBundle(
   src: RootSource,
@@ -127,13 +144,11 @@ export async function makeBundle(
       payload: { encoding: 'gzip', bytes: payloadCount.n, sha256: payloadHash.digest('hex') },
     };
     const { json, signature } = signManifest(manifest, key);
-    const ws = createWriteStream(tmp);
-    await new Promise<void>((done, fail) =>
-      ws.write(encodeHeader(json, signature), (e) => (e ? fail(e) : done())),
-    );
-    await pipeline(createReadStream(payloadFile), ws);
-    await rename(tmp, out);
-    return { file: out, bytes: (await stat(out)).size, manifest };
+    return {
+      file: out,
+      bytes: await writeBundleFile(encodeHeader(json, signature), payloadFile, tmp, out),
+      manifest,
+    };
   } finally {
     await rm(payloadFile, { force: true });
     await rm(tmp, { force: true });

@@ -2,14 +2,14 @@
 // (firmware/update/visor-bundle.ts) that boards install without reflashing.
 import { createHash, type KeyObject } from 'node:crypto';
 import { createReadStream, createWriteStream } from 'node:fs';
-import { readdir, rename, rm, stat } from 'node:fs/promises';
+import { readdir, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { createGzip } from 'node:zlib';
 import { keyId } from '../../firmware/update/keys.js';
 import { visorBundleHeader, type VisorArch, type VisorManifest } from '../../firmware/update/visor-bundle.js';
-import { BundleSourceError } from './make.js';
+import { BundleSourceError, writeBundleFile } from './make.js';
 
 function counting(h: ReturnType<typeof createHash>, count: { n: number }): Transform {
   return new Transform({
@@ -76,13 +76,8 @@ export async function makeVisorBundle(
       binary: { bytes: binaryCount.n, sha256: binaryHash.digest('hex') },
       payload: { encoding: 'gzip', bytes: payloadCount.n, sha256: payloadHash.digest('hex') },
     };
-    const ws = createWriteStream(tmp);
-    await new Promise<void>((done, fail) =>
-      ws.write(visorBundleHeader(manifest, key), (e) => (e ? fail(e) : done())),
-    );
-    await pipeline(createReadStream(payloadFile), ws);
-    await rename(tmp, out);
-    return { file: out, bytes: (await stat(out)).size, manifest };
+    const bytes = await writeBundleFile(visorBundleHeader(manifest, key), payloadFile, tmp, out);
+    return { file: out, bytes, manifest };
   } finally {
     await rm(payloadFile, { force: true });
     await rm(tmp, { force: true });
