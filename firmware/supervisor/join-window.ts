@@ -117,6 +117,20 @@ function refuse(claim: JoinClaim, from: Peer, reason: string): JoinAction {
   };
 }
 
+/** The claim is heard; its answer comes when the window closes, `closesInMs` from now. */
+function pending(claim: JoinClaim, from: Peer, closesInMs: number): JoinAction {
+  return {
+    kind: 'answer',
+    to: from,
+    message: {
+      type: 'join-pending',
+      board: claim.board,
+      public_key: claim.public_key,
+      closes_in_ms: closesInMs,
+    },
+  };
+}
+
 /**
  * The manager has just switched board `board` on (or pulsed its reset) on its own line: a fresh board there may
  * claim its key until `at + windowMs`. A window still open from an earlier power-on is replaced.
@@ -172,21 +186,7 @@ function judgeOpen(
   if (live && mine) {
     switch (live.phase) {
       case 'open':
-        return {
-          state,
-          actions: [
-            {
-              kind: 'answer',
-              to: from,
-              message: {
-                type: 'join-pending',
-                board: n,
-                public_key: claim.public_key,
-                closes_in_ms: live.endsAt - at,
-              },
-            },
-          ],
-        };
+        return { state, actions: [pending(claim, from, live.endsAt - at)] };
       case 'granted':
         return { state, actions: [{ kind: 'regrant', board: n, to: from }] };
       case 'contested':
@@ -231,16 +231,7 @@ function judgeOpen(
         return {
           state: withWindow(state, { ...live, claimants: [claimant] }),
           actions: [
-            {
-              kind: 'answer',
-              to: from,
-              message: {
-                type: 'join-pending',
-                board: n,
-                public_key: claim.public_key,
-                closes_in_ms: live.endsAt - at,
-              },
-            },
+            pending(claim, from, live.endsAt - at),
             { kind: 'log', board: n, event: 'join-claim', details: { from: addr(from) } },
           ],
         };
