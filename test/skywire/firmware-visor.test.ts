@@ -5,9 +5,6 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { repoRoot } from '../../images/build.js';
-import { loadLock } from '../../images/lib/inputs.js';
-import { buildSkywire } from '../../images/stages/skywire.js';
 import { defaultConfig } from '../../firmware/config/load.js';
 import { Simulator } from '../../firmware/sim/simulator.js';
 import type { SupervisorEvent } from '../../firmware/supervisor/event-log.js';
@@ -15,7 +12,7 @@ import { HypervisorClient } from '../../firmware/skywire/hypervisor-client.js';
 import { PASSWORD_FILE, passwordProblem } from '../../firmware/skywire/hypervisor-account.js';
 import { DEFAULT_VISOR_POLICY } from '../../firmware/skywire/visor-policy.js';
 import { KEYS_FILE, SkywireHost } from '../../firmware/skywire/visor-host.js';
-import { ALL_APPS, SkywireLab } from './lab.js';
+import { ALL_APPS, hostSkywire, SkywireLab } from './lab.js';
 import { untilRead } from '../helpers/wait.js';
 
 let lab: SkywireLab;
@@ -33,15 +30,7 @@ async function client(): Promise<HypervisorClient> {
 }
 
 beforeAll(async () => {
-  const repo = repoRoot();
-  const lock = await loadLock(join(repo, 'images', 'inputs.lock.json'));
-  const { binary } = await buildSkywire({
-    repo,
-    lock,
-    goarch: 'amd64',
-    cacheDir: join(repo, '.cache', 'images'),
-    log: () => undefined,
-  });
+  const binary = await hostSkywire();
   lab = await SkywireLab.start({ binary, boards: 4, firmwareVisors: true });
   startedAt = Date.now();
   sim = new Simulator({

@@ -9,6 +9,9 @@ import { createConnection, createServer, type Server, type Socket } from 'node:n
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import { repoRoot } from '../../images/build.js';
+import { loadLock } from '../../images/lib/inputs.js';
+import { buildSkywire } from '../../images/stages/skywire.js';
 import {
   generateKeys,
   makeVisorConfig,
@@ -49,6 +52,14 @@ async function ip(...args: string[]): Promise<void> {
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** Resolves when the process has exited (at once if it already has). */
+/** This host's skywire, built from the pinned source once per run (`make skywire`) and shared by every test. */
+export async function hostSkywire(): Promise<string> {
+  const repo = repoRoot();
+  const lock = await loadLock(join(repo, 'images', 'inputs.lock.json'));
+  const cacheDir = join(repo, '.cache', 'images');
+  return (await buildSkywire({ repo, lock, goarch: 'amd64', cacheDir, log: () => undefined })).binary;
+}
+
 export function exited(p: ChildProcess): Promise<void> {
   if (p.exitCode !== null || p.signalCode !== null) return Promise.resolve();
   return new Promise((r) => p.once('exit', () => r()));

@@ -8,10 +8,7 @@ import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { repoRoot } from '../../images/build.js';
 import { makeVisorBundle } from '../../images/bundle/visor.js';
-import { loadLock } from '../../images/lib/inputs.js';
-import { buildSkywire } from '../../images/stages/skywire.js';
 import { firmwareSources } from '../../firmware/control/firmware-sources.js';
 import { ControlServer } from '../../firmware/control/server.js';
 import { RewardAddressStore } from '../../firmware/rewards/reward-address.js';
@@ -24,7 +21,7 @@ import { keyId } from '../../firmware/update/keys.js';
 import { updateVisor } from '../../firmware/update/visor-install.js';
 import { readSlots, visorBinary } from '../../firmware/update/visor-slots.js';
 import { runSkyminer } from '../helpers/skyminer.js';
-import { SkywireLab } from './lab.js';
+import { hostSkywire, SkywireLab } from './lab.js';
 import { untilRead } from '../helpers/wait.js';
 
 const PASSWORD = 'Skyminer-lab2';
@@ -51,15 +48,7 @@ const operator: SupervisorOperator = {
 } as unknown as SupervisorOperator;
 
 beforeAll(async () => {
-  const repo = repoRoot();
-  const lock = await loadLock(join(repo, 'images', 'inputs.lock.json'));
-  ({ binary } = await buildSkywire({
-    repo,
-    lock,
-    goarch: 'amd64',
-    cacheDir: join(repo, '.cache', 'images'),
-    log: () => undefined,
-  }));
+  binary = await hostSkywire();
   lab = await SkywireLab.start({ binary, boards: 3 });
   const client = new HypervisorClient({ url: lab.hypervisorUrl, password: PASSWORD, timeoutMs: 25_000 });
   await untilRead(

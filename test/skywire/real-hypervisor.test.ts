@@ -4,9 +4,6 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { repoRoot } from '../../images/build.js';
-import { loadLock } from '../../images/lib/inputs.js';
-import { buildSkywire } from '../../images/stages/skywire.js';
 import { RewardsService } from '../../firmware/rewards/service.js';
 import { HypervisorClient } from '../../firmware/skywire/hypervisor-client.js';
 import { skycoinAddressOf } from '../../firmware/skywire/skycoin-address.js';
@@ -14,7 +11,7 @@ import { SourceError } from '../../firmware/skywire/source-error.js';
 import type { VisorFigures } from '../../firmware/skywire/visor-summary.js';
 import { DEFAULT_VISOR_POLICY } from '../../firmware/skywire/visor-policy.js';
 import { VisorService } from '../../firmware/skywire/visor-service.js';
-import { SkywireLab } from './lab.js';
+import { hostSkywire, SkywireLab } from './lab.js';
 import { untilRead } from '../helpers/wait.js';
 
 const PASSWORD = 'Skyminer-lab1';
@@ -25,15 +22,7 @@ let client: HypervisorClient;
 const byIp = (visors: VisorFigures[]) => visors.map((v) => v.localIp).sort();
 
 beforeAll(async () => {
-  const repo = repoRoot();
-  const lock = await loadLock(join(repo, 'images', 'inputs.lock.json'));
-  const { binary } = await buildSkywire({
-    repo,
-    lock,
-    goarch: 'amd64',
-    cacheDir: join(repo, '.cache', 'images'),
-    log: () => undefined,
-  });
+  const binary = await hostSkywire();
   lab = await SkywireLab.start({ binary, boards: 3 });
   client = new HypervisorClient({ url: lab.hypervisorUrl, password: PASSWORD, timeoutMs: 25_000 });
   await untilRead(
