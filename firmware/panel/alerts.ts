@@ -3,7 +3,8 @@ import type { BoardFigures, PanelAlert, UplinkState } from './panel-input.js';
 
 /**
  * The alerts the panel shows, from the box's state: a failed or quarantined board, a refused join, a failing or
- * hot disk, the uplink down. In board order, the uplink last. Whoever builds a PanelInput may use this or pass its own.
+ * hot disk, a visor the board cannot keep up, the uplink down. In board order, the uplink last. Whoever builds a
+ * PanelInput may use this or pass its own.
  */
 export function alertsFrom(
   box: BoxView,
@@ -34,6 +35,9 @@ export function alertsFrom(
       const t = disk.tempC === undefined ? '' : ` ${Math.round(disk.tempC)}°C`;
       alerts.push({ kind: 'disk-hot', board: n, short: `B${n} HOT`, text: `board ${n} disk hot${t}` });
     }
+    // Only a visor the board cannot keep up after its service's retries: a restart on its own is no alert.
+    if (boards[n]?.visor?.sick)
+      alerts.push({ kind: 'visor-sick', board: n, short: `B${n} VISOR`, text: `board ${n} visor sick` });
   }
   if (uplink === 'down') alerts.push({ kind: 'uplink-down', short: 'NET DOWN', text: 'uplink down' });
   return alerts;

@@ -22,6 +22,7 @@ export function boardFigures(b: BoardView): BoardFigures | undefined {
     netTxBytesPerS: num(t.net_tx_bps),
     uptimeS: num(t.uptime_s) ?? b.uptimeS,
     disk: worstDisk(t.disks),
+    ...(t.visor ? { visor: { status: t.visor.status, sick: t.visor.sick } } : {}),
   };
 }
 

@@ -1,3 +1,4 @@
+import type { BoardVisorStatus } from '../protocol/figures.js';
 import type { BoxView } from '../supervisor/view.js';
 import type { UplinkState } from '../telemetry/uplink.js';
 import { alertsFrom } from './alerts.js';
@@ -22,6 +23,14 @@ export interface BoardFigures {
   netTxBytesPerS?: number;
   disk?: { verdict: DiskVerdict; usedPct?: number; tempC?: number };
   uptimeS?: number;
+  /** The board's Skywire visor as its heartbeat said; absent on a board without Skywire. */
+  visor?: BoardVisor;
+}
+
+/** What the panel shows of a board's visor: its service's state, and whether it cannot keep the visor up. */
+export interface BoardVisor {
+  status: BoardVisorStatus;
+  sick: boolean;
 }
 
 export interface BoardRewardFigures {
@@ -53,6 +62,7 @@ export type PanelAlertKind =
   | 'board-join'
   | 'disk-failing'
   | 'disk-hot'
+  | 'visor-sick'
   | 'uplink-down'
   | 'update';
 

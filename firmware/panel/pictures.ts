@@ -18,6 +18,7 @@ export function readmePictures(): { file: string; page: PageName; input: PanelIn
     { file: 'board', page: 'board:1', input: mixed, variant: 0 },
     { file: 'board-failing-disk', page: 'board:4', input: mixed, variant: 0 },
     { file: 'board-failed', page: 'board:5', input: mixed, variant: 0 },
+    { file: 'board-visor-down', page: 'board:6', input: mixed, variant: 0 },
     { file: 'rewards', page: 'rewards', input: mixed, variant: 0 },
     { file: 'alerts', page: 'alerts', input: mixed, variant: 0 },
     {

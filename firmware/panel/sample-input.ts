@@ -7,8 +7,8 @@ const GB = 1e9;
 
 /**
  * A fixed, plausible box for golden pictures and the README: eight boards, one booting, one failed, one
- * quarantined, one switched off; one disk failing; rewards estimated. `healthy` gives the same box with every
- * board up and no alerts.
+ * quarantined, one switched off; one disk failing; one up board's visor down, waiting to be restarted; rewards
+ * estimated. `healthy` gives the same box with every board up, every visor running and no alerts.
  */
 export function sampleInput(kind: 'mixed' | 'healthy' = 'mixed', uplink: UplinkState = 'up'): PanelInput {
   const statuses: string[] =
@@ -40,6 +40,7 @@ export function sampleInput(kind: 'mixed' | 'healthy' = 'mixed', uplink: UplinkS
           ? { verdict: kind === 'mixed' && i === 4 ? 'failing' : 'ok', usedPct: 20 + i * 9 }
           : { verdict: 'none' },
       uptimeS: b.uptimeS,
+      visor: { status: kind === 'mixed' && i === 6 ? 'waiting' : 'running', sick: false },
     };
   }
   const input: PanelInput = {

@@ -2,7 +2,7 @@ import type { Framebuffer } from '../../../drivers/ssd1306/framebuffer.js';
 import { Canvas } from '../canvas.js';
 import { duration, gigabytes, percent, rate, rateUnit } from '../format.js';
 import type { DiskVerdict, PanelInput } from '../panel-input.js';
-import { statusLook } from '../status-look.js';
+import { statusLook, visorLook } from '../status-look.js';
 import { Placer, SAFE, stack } from './layout.js';
 
 const DISK_WORD: Record<DiskVerdict, string> = {
@@ -14,7 +14,10 @@ const DISK_WORD: Record<DiskVerdict, string> = {
   unknown: '?',
 };
 
-/** One board: its state and role, CPU % and temperature large, RAM used of total, network, disk, uptime. */
+/**
+ * One board: its state and role, CPU % and temperature large, RAM used of total and its visor's state beside it,
+ * network, disk, uptime.
+ */
 export function renderBoard(input: PanelInput, board: number, variant: 0 | 1 = 0): Framebuffer {
   const c = new Canvas(128, 64);
   const m = new Placer(c, variant);
@@ -50,7 +53,15 @@ export function renderBoard(input: PanelInput, board: number, variant: 0 | 1 = 0
       {
         h: 14,
         gap: 3,
-        draw: (y) => m.figure(SAFE.x0, y, gigabytes(f?.ramUsedBytes), 'GB USED', `OF ${total} GB`),
+        draw: (y) => {
+          const w = m.figure(SAFE.x0, y, gigabytes(f?.ramUsedBytes), 'GB USED', `OF ${total} GB`);
+          // The visor's state in the room the RAM figure leaves, labelled like a figure's unit and name.
+          const words = ['VISOR', visorLook(f?.visor).word];
+          const right = Math.max(...words.map((t) => Canvas.textWidth(t)));
+          if (SAFE.x0 + w + 6 + right > SAFE.x1 + 1) return;
+          m.textRight(SAFE.x1, y, words[0]!);
+          m.textRight(SAFE.x1, y + 7, words[1]!);
+        },
       },
       {
         h: 7,

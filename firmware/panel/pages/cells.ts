@@ -4,11 +4,24 @@ import { statusLook } from '../status-look.js';
 
 export type CellStyle = 'outline' | 'dashed' | 'filled' | 'hatched' | 'bare';
 
+/** An up board's cell says this instead of `UP` when its visor is down: the board is fine, Skywire is not. */
+export const VISOR_DOWN_LABEL = 'SKY!';
+
 /**
  * One cell per board, in rows of four (up to 8 boards) or two rows of as many as fit: the board number in
- * small digits and the status word, the cell's frame telling the status apart at a glance.
+ * small digits and the status word, the cell's frame telling the status apart at a glance. An up board whose
+ * visor is down (`visorDown`) says `SKY!` instead of `UP`, or, where no word fits, has its top right corner cut
+ * by a lit notch.
  */
-export function drawBoardCells(c: Canvas, box: BoxView, x: number, y: number, w: number, h: number): void {
+export function drawBoardCells(
+  c: Canvas,
+  box: BoxView,
+  x: number,
+  y: number,
+  w: number,
+  h: number,
+  visorDown: ReadonlySet<number> = new Set(),
+): void {
   const n = box.boards.length;
   const cols = n <= 8 ? 4 : Math.ceil(n / 2);
   const rows = Math.ceil(n / cols);
@@ -17,7 +30,7 @@ export function drawBoardCells(c: Canvas, box: BoxView, x: number, y: number, w:
   box.boards.forEach((b, i) => {
     const cx = x + (i % cols) * cw;
     const cy = y + Math.floor(i / cols) * ch;
-    drawCell(c, cx, cy, cw - 1, ch - 1, b.board, b.status);
+    drawCell(c, cx, cy, cw - 1, ch - 1, b.board, b.status, b.status === 'up' && visorDown.has(b.board));
   });
 }
 
@@ -29,8 +42,10 @@ function drawCell(
   h: number,
   board: number,
   status: string,
+  visorDown: boolean,
 ): void {
   const look = statusLook(status);
+  const label = visorDown ? VISOR_DOWN_LABEL : look.label;
   switch (look.style) {
     case 'outline':
       c.rect(x, y, w, h);
@@ -51,11 +66,12 @@ function drawCell(
   const ty = y + Math.floor((h - 7) / 2);
   // Number and word need a dark ground to be read inside a hatched or filled cell.
   const numberW = Canvas.tinyWidth(board);
-  const labelW = Canvas.textWidth(look.label);
+  const labelW = Canvas.textWidth(label);
   const fitsLabel = w >= numberW + labelW + 4;
   if (look.style === 'hatched')
     c.fillRect(x + 1, y + 1, fitsLabel ? numberW + labelW + 3 : numberW + 2, h - 2, 0);
   c.tinyNumber(x + 2, y + Math.floor((h - 5) / 2), board);
-  if (fitsLabel) c.text(x + 2 + numberW + 1, ty, look.label);
+  if (fitsLabel) c.text(x + 2 + numberW + 1, ty, label);
+  else if (visorDown) for (let i = 0; i < 3; i++) c.line(x + w - 4 + i, y + 1, x + w - 2, y + 3 - i);
   if (lit) c.invertRect(x + 1, y + 1, w - 2, h - 2);
 }

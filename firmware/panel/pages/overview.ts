@@ -2,14 +2,16 @@ import type { Framebuffer } from '../../../drivers/ssd1306/framebuffer.js';
 import { Canvas } from '../canvas.js';
 import { compact, gigabytes, percent, rate, rateUnit } from '../format.js';
 import type { BoardFigures, PanelInput } from '../panel-input.js';
+import { visorLook } from '../status-look.js';
 import { drawBoardCells } from './cells.js';
 import { Placer, SAFE, stack } from './layout.js';
 
 const RIGHT = 60;
 
 /**
- * The overview: one cell per board, then the box's key figures in large digits (total CPU %, RAM used in GB,
- * estimated SKY per hour), bandwidth in and out, the uplink state and the number of alerts.
+ * The overview: one cell per board (an up board whose visor is down marked as such), then the box's key figures
+ * in large digits (total CPU %, RAM used in GB, estimated SKY per hour), bandwidth in and out, the uplink state
+ * and the number of alerts.
  */
 export function renderOverview(input: PanelInput, variant: 0 | 1 = 0): Framebuffer {
   const c = new Canvas(128, 64);
@@ -29,10 +31,17 @@ export function renderOverview(input: PanelInput, variant: 0 | 1 = 0): Framebuff
   const perHour = input.rewards?.skyPerHour;
   const { unit, divisor } = rateUnit(rx, tx);
   const up = input.box.boards.filter((b) => b.status === 'up').length;
+  const visorDown = new Set(
+    input.box.boards.filter((b) => visorLook(input.boards[b.board]?.visor).down).map((b) => b.board),
+  );
 
   stack(
     [
-      { h: 18, gap: 2, draw: (y) => drawBoardCells(c, input.box, SAFE.x0, y, SAFE.x1 - SAFE.x0 + 1, 18) },
+      {
+        h: 18,
+        gap: 2,
+        draw: (y) => drawBoardCells(c, input.box, SAFE.x0, y, SAFE.x1 - SAFE.x0 + 1, 18, visorDown),
+      },
       {
         h: 14,
         gap: 3,
