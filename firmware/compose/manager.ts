@@ -19,6 +19,7 @@ import type { Uplink } from '../supervisor/network-silence.js';
 import { RolloutLoop } from '../supervisor/rollout-loop.js';
 import type { BundlePolicy } from '../update/bundle.js';
 import { rolloutLines, rolloutPanelAlert, type RolloutLimits } from '../update/rollout.js';
+import type { ManagerProof } from '../update/trial-health.js';
 
 /** A lost grant is sent again on a repeated claim this long; a refused join shows on the panel this long. */
 const JOIN_REGRANT_MS = 60_000;
@@ -87,6 +88,12 @@ export interface ManagerSoftwareOptions {
    * grant carries. None or 0 ms: boards enrol only from a box secret on their card.
    */
   join?: { windowMs: number; attachLine?: string };
+  /**
+   * Records what a trial boot of the manager's slot waits for (update/trial-health.ts): called once the software is
+   * up, and again once the panel has drawn. A device writes it for its watch (update/boot-proof.ts); a failure to
+   * record is logged and costs only the commit.
+   */
+  recordProof?: (proof: ManagerProof) => Promise<void>;
 }
 
 /** The manager's software, started and stopped as one: a manager reset restarts all of it. */
@@ -103,6 +110,8 @@ export interface ManagerSoftware {
   stop(): Promise<void>;
   /** Everything stops at once, as when the manager loses power or resets: nothing is disarmed. */
   halt(): Promise<void>;
+  /** What a trial boot of the manager's slot waits for: up (started, not stopped), and the panel drawn. */
+  proof(): ManagerProof;
 }
 
 /**
@@ -160,6 +169,24 @@ export function composeManager(options: ManagerSoftwareOptions): ManagerSoftware
     : undefined;
   let panel: Panel | undefined;
   let control: ControlServer | undefined;
+  let up = false;
+  let drawn = false;
+
+  const proof = (): ManagerProof => ({
+    supervisor: up,
+    panel: !panel ? 'none' : drawn ? 'drawn' : 'waiting',
+  });
+  // One record at a time, each of the state when it runs: the last one written is the latest.
+  let recording = Promise.resolve();
+  const record = (): void => {
+    const write = options.recordProof;
+    if (!up || !write) return;
+    recording = recording
+      .then(() => write(proof()))
+      .catch((err: unknown) =>
+        logger.warn(`update: the manager's state for a trial boot not recorded: ${String(err)}`),
+      );
+  };
 
   const openPanel = async (): Promise<Panel | undefined> => {
     if (!config.panel.enabled || !hw.openPanelBus) return undefined;
@@ -254,16 +281,29 @@ export function composeManager(options: ManagerSoftwareOptions): ManagerSoftware
       await rollout?.start().catch((err: unknown) => logger.error(`rollout: ${String(err)}`));
       await rewards?.start();
       panel = await openPanel();
+      const shown = panel;
+      // A frame handed over at one refresh has reached the panel (or not) by the next one.
+      const unlisten = shown?.onFrame(() => {
+        if (drawn || !shown.drawn) return;
+        drawn = true;
+        unlisten?.();
+        record();
+      });
       panel?.start();
       control = await openControl();
+      up = true;
+      record();
     },
     stop: async () => {
+      up = false;
       await quiet();
       await supervisor.stop();
     },
     halt: async () => {
+      up = false;
       await supervisor.halt();
       await quiet();
     },
+    proof,
   };
 }

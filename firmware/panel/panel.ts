@@ -107,6 +107,11 @@ export class Panel {
     return this.last;
   }
 
+  /** True once a frame has reached the panel itself (the driver put it on the bus), not only been drawn here. */
+  get drawn(): boolean {
+    return this.driver.status.framesSent > 0;
+  }
+
   /** The frame most recently drawn; null before the first refresh. */
   snapshot(): Framebuffer | null {
     return this.last?.clone() ?? null;

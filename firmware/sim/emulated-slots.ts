@@ -10,8 +10,12 @@ import { encodeEnv, FileEnvStore, readEnv, updateEnv } from '../update/uboot-env
 
 const ENV_BYTES = 0x4000;
 
-/** How a board's next trial boot goes wrong (the simulator's update faults); none: it boots and runs. */
-export type TrialFault = 'no-boot' | 'unhealthy';
+/**
+ * How a board's next trial boot goes wrong (the simulator's update faults); none: it boots and runs. `unhealthy`:
+ * its agent never starts; `unreachable`: its agent runs but nothing it sends reaches the manager (a new slot whose
+ * network or key is broken).
+ */
+export type TrialFault = 'no-boot' | 'unhealthy' | 'unreachable';
 
 export class EmulatedSlots {
   readonly env: FileEnvStore;

@@ -308,6 +308,8 @@ export class Simulator {
           // It boots, but its agent never comes up: only the trial's watch runs, and gives up at its limit.
           inner = this.trialWatchOnly(board, emulated, slots, boot);
         } else {
+          // Unreachable: cut off from the manager for as long as this boot lasts.
+          if (fault === 'unreachable') this.links.get(board)!.cutUntil = Infinity;
           inner = this.composeFor(board, emulated, watchdog, hardware, {
             slot: boot.slot,
             version: boot.version,
@@ -317,6 +319,8 @@ export class Simulator {
       },
       stop: async () => {
         halted = true;
+        const link = this.links.get(board)!;
+        if (link.cutUntil === Infinity) link.cutUntil = 0;
         await inner?.stop();
       },
       stall: () => inner?.stall?.(),
@@ -352,6 +356,8 @@ export class Simulator {
         limitMs: u.trialLimitMs ?? 30_000,
         pollMs: 100,
         sleep: (ms: number) => new Promise<void>((r) => setTimeout(r, ms)),
+        // The manager's board also waits for the manager's software running now (a restart makes a new one).
+        ...(board === 1 ? { manager: () => this.manager.proof() } : {}),
       },
     };
   }

@@ -23,6 +23,7 @@ import type { BoardOperation, OperationResult, SupervisorOperator } from './oper
 import { loadState, persistentKey, saveState, toSaved, type SavedBoard } from './state-store.js';
 import { diskEvents } from './disk-events.js';
 import { boxHypervisorKey, hypervisorKeyDue } from './hypervisor-key.js';
+import { trialAckDue } from './trial-ack.js';
 import { visorEvents } from './visor-events.js';
 import { INITIAL_NETWORK, judgeNetwork, type NetworkMemory, type Uplink } from './network-silence.js';
 import type { BoxView } from './view.js';
@@ -109,6 +110,8 @@ export class Supervisor implements SupervisorOperator {
   private readonly skewReported = new Map<number, string>();
   /** When each board was last sent the hypervisor key (it is resent while the board trusts another). */
   private readonly keySentAt = new Map<number, number>();
+  /** The boot each board's trial was last acknowledged in, and when (see trial-ack.ts). */
+  private readonly trialAckedAt = new Map<number, { bootId: string; at: number }>();
   /** Rises across supervisor restarts too (it starts from the clock), as the agents' command guard needs. */
   private commandSeq = Date.now() * 1000;
   /** Line operations run one after another per board, so a pulse never interleaves with a power switch. */
@@ -462,6 +465,7 @@ export class Supervisor implements SupervisorOperator {
         for (const e of [...diskEvents(before, after), ...visorEvents(before, after)])
           this.record(board, e.event, e.details);
         this.offerHypervisorKey(board, message.boot_id, after, at);
+        this.acknowledgeTrial(board, message.boot_id, message.firmware, message.health.ok, at);
         return;
       }
       case 'probe-answer': {
@@ -504,6 +508,20 @@ export class Supervisor implements SupervisorOperator {
       seq: ++this.commandSeq,
       pk: hypervisorPk!,
     });
+  }
+
+  /** A taken heartbeat of a trial boot is answered with `commit`: its watch may commit the new slot on it. */
+  private acknowledgeTrial(
+    board: number,
+    bootId: string,
+    firmware: FirmwareReport | undefined,
+    healthy: boolean,
+    at: number,
+  ): void {
+    const last = this.trialAckedAt.get(board);
+    if (!trialAckDue({ firmware, healthy, bootId, last, now: at })) return;
+    this.trialAckedAt.set(board, { bootId, at });
+    this.sendUpdate(board, 'commit');
   }
 
   /** The heartbeat still counts as a sign of life; only its figures are lost. Logged when the reason changes. */

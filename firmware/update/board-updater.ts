@@ -1,13 +1,14 @@
 // A board's side of a box-wide update: it takes the manager's order (over the authenticated channel), fetches the
 // bundle from the manager, checks and installs it with the same code as `skyminer update`, and says in every
 // heartbeat how far it got. The bundle is signed, so where its bytes come from does not matter: the board trusts
-// only its own keys. Its trial boot commits once the manager acknowledges its heartbeats.
+// only its own keys. Its trial boot commits once the manager acknowledges its heartbeats (trial-health.ts).
 import { Readable } from 'node:stream';
 import { BundleRefused, type BundlePolicy } from './bundle.js';
-import { commitChanges, updateState, type Slot, type UpdateRecord } from './decision.js';
+import { updateState, type UpdateRecord } from './decision.js';
 import { installBundle, readRecord, UpdateError, writeRecord, type SlotDevices } from './install.js';
 import type { FirmwareReport, UpdateStage } from './rollout.js';
-import { EnvError, readEnv, updateEnv, type EnvStore } from './uboot-env.js';
+import { trialHealth, type ManagerProof } from './trial-health.js';
+import { EnvError, readEnv, type EnvStore } from './uboot-env.js';
 import { watchBoot } from './watch.js';
 
 /** The manager's order: which rollout, which version, and where on the manager the bundle is served. */
@@ -26,7 +27,7 @@ export interface BoardUpdater {
   report(): FirmwareReport | undefined;
   /** Starts fetching and installing in the background; the report follows. A second order while one runs is ignored. */
   install(order: UpdateOrder): void;
-  /** The manager acknowledged this trial boot's heartbeats: commit the slot. */
+  /** The manager acknowledged a heartbeat of this trial boot (its `commit` order): the watch may commit the slot. */
   commit(): void;
 }
 
@@ -44,10 +45,18 @@ export interface SlotUpdaterOptions {
   now(): number;
   log(line: string): void;
   /**
-   * Runs the trial boot's health watch here, healthy once the manager acknowledged (the simulator); a device runs
-   * it as its own boot service (`skyminer update watch`) and this only writes the commit.
+   * Runs the trial boot's health watch here (the simulator), judged by trial-health.ts from this agent's
+   * acknowledgement and, on the manager's board, `manager` (its supervisor and panel). A device runs the watch as
+   * its own boot service (`skyminer update watch`) and this only records the acknowledgement (`acknowledged`).
    */
-  watch?: { limitMs: number; pollMs: number; sleep(ms: number): Promise<void> };
+  watch?: {
+    limitMs: number;
+    pollMs: number;
+    sleep(ms: number): Promise<void>;
+    manager?: () => ManagerProof;
+  };
+  /** Records that the manager acknowledged this boot where the device's watch reads it (boot-proof.ts). */
+  acknowledged?: () => Promise<void>;
   /** A transfer cut short (the manager restarting, the network) is tried again this often, this many times. */
   retry?: { times: number; afterMs: number };
 }
@@ -76,6 +85,7 @@ export class SlotUpdater implements BoardUpdater {
   private live: NonNullable<FirmwareReport['update']> | undefined;
   private busy = false;
   private acked = false;
+  private recording = false;
   private trying = false;
   private stopped = false;
   private timer: NodeJS.Timeout | undefined;
@@ -127,7 +137,7 @@ export class SlotUpdater implements BoardUpdater {
     };
   }
 
-  /** The simulator's trial boot: the real watch, healthy once the manager acknowledged this boot. */
+  /** The simulator's trial boot: the real watch, judged as on a device from what this boot has shown. */
   private async runWatch(): Promise<void> {
     const w = this.o.watch!;
     await watchBoot({
@@ -140,9 +150,11 @@ export class SlotUpdater implements BoardUpdater {
       sleep: w.sleep,
       healthy: async () => {
         if (this.stopped) throw new Error('stopped');
-        return this.acked
-          ? { ok: true, detail: 'heartbeats acknowledged by the manager' }
-          : { ok: false, detail: 'heartbeats not acknowledged by the manager' };
+        return trialHealth({
+          role: w.manager ? 'manager' : 'board',
+          acknowledged: this.acked,
+          ...(w.manager ? { manager: w.manager() } : {}),
+        });
       },
       reboot: async () => this.o.reboot(),
       log: this.o.log,
@@ -214,27 +226,25 @@ export class SlotUpdater implements BoardUpdater {
   }
 
   commit(): void {
-    if (!this.trying) return;
-    this.acked = true;
-    if (this.o.watch) return;
-    void this.writeCommit(this.o.slots.booted);
-  }
-
-  private async writeCommit(slot: Slot): Promise<void> {
-    try {
-      await updateEnv(this.o.env, commitChanges(slot));
-      const record = (await readRecord(this.o.recordFile)) as OrderedRecord | undefined;
-      if (record && record.slot === slot)
-        await writeRecord(this.o.recordFile, {
-          ...record,
-          stage: 'committed',
-          at: this.o.now(),
-        } as OrderedRecord);
-      this.o.log(`slot ${slot} committed: the manager acknowledged this boot`);
-    } catch (err) {
-      this.o.log(`commit of slot ${slot} failed: ${(err as Error).message}`);
+    if (!this.trying || this.recording) return;
+    if (this.o.watch) {
+      this.acked = true;
+      return;
     }
-    await this.refresh();
+    // Only recorded: the boot's watch commits, and on the manager it also waits for the supervisor and the panel.
+    // A failed write is tried again at the manager's next acknowledgement.
+    this.recording = true;
+    void (this.o.acknowledged?.() ?? Promise.resolve())
+      .then(
+        () => {
+          if (!this.acked) this.o.log('the manager acknowledged this trial boot');
+          this.acked = true;
+        },
+        (err: Error) => this.o.log(`the manager's acknowledgement not recorded: ${err.message}`),
+      )
+      .finally(() => {
+        this.recording = false;
+      });
   }
 }
 

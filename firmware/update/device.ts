@@ -104,24 +104,3 @@ export async function release(file = RELEASE_FILE): Promise<{ profile?: string; 
   const version = field('FIRMWARE_VERSION');
   return { ...(profile ? { profile } : {}), ...(version ? { version } : {}) };
 }
-
-/** A board is healthy for an update when its services run: the agent, and on the manager the supervisor too. */
-export async function serviceHealth(stateDir = '/var/lib/skyminer', runDir = '/run/skyminer') {
-  const role = (await readFile(`${stateDir}/role`, 'utf8').catch(() => '')).trim();
-  const services = role === 'manager' ? ['agent', 'supervisor'] : role === 'board' ? ['agent'] : [];
-  const down: string[] = [];
-  for (const s of services) {
-    const pid = Number((await readFile(`${runDir}/skyminer-${s}.pid`, 'utf8').catch(() => '')).trim());
-    let alive = false;
-    try {
-      alive = pid > 0 && process.kill(pid, 0);
-    } catch {
-      alive = false;
-    }
-    if (!alive) down.push(s);
-  }
-  return {
-    ok: down.length === 0,
-    detail: down.length ? `${down.join(' and ')} not running` : 'services running',
-  };
-}

@@ -146,7 +146,20 @@ describe('box-wide update in the simulator', () => {
     const result = rollout(sim).status()!.result!;
     expect(result).toMatchObject({ kind: 'stopped', board: 2 });
     expect(result.kind === 'stopped' && result.reason).toMatch(
-      /did not become healthy \(heartbeats not acknowledged/,
+      /did not become healthy \(no heartbeat acknowledged by the manager\)/,
+    );
+    for (const b of [2, 3, 4, 1]) expect(await slotOf(sim, b)).toEqual({ committed: 'A', running: '1.0.0' });
+  }, 150_000);
+
+  it('falls back when the new slot runs its agent but never reaches the manager, and says so', async () => {
+    const { sim, events } = await startSim();
+    sim.trialFaults.set(2, 'unreachable');
+    await rollout(sim).begin(await bundle('1.1.0'), 'test');
+    await waitFor('the rollout to end', () => ended(events), 90_000);
+    const result = rollout(sim).status()!.result!;
+    expect(result).toMatchObject({ kind: 'stopped', board: 2 });
+    expect(result.kind === 'stopped' && result.reason).toBe(
+      'rolled back: firmware 1.1.0 (slot B) did not become healthy (no heartbeat acknowledged by the manager): back on the previous firmware',
     );
     for (const b of [2, 3, 4, 1]) expect(await slotOf(sim, b)).toEqual({ committed: 'A', running: '1.0.0' });
   }, 150_000);

@@ -13,6 +13,7 @@ import { BoxKeys } from '../../auth/keys.js';
 import { writeFileAtomic } from '../../lib/files.js';
 import { JsonLinesEventLog } from '../../supervisor/event-log.js';
 import type { BoardLines } from '../../supervisor/supervisor.js';
+import { MANAGER_PROOF, recordProof } from '../../update/boot-proof.js';
 import { composeManager } from '../../compose/manager.js';
 import { UplinkMonitor } from '../../telemetry/uplink.js';
 import type { Config } from '../../config/schema.js';
@@ -121,6 +122,8 @@ export async function supervisorCommand(argv: string[]): Promise<number> {
     control: { path: DEFAULT_CONTROL_PATH },
     // Boards flashed without the box secret join in a window after the manager switches them on.
     join: { windowMs: config.auth.join_window_s * 1000, attachLine: deriveAttachKey(boxSecret).publicLine },
+    // For a trial boot's watch (`skyminer update watch`): the manager's slot commits once this says it is up.
+    recordProof: (proof) => recordProof(MANAGER_PROOF, { panel: proof.panel }),
     hardware: {
       lines,
       ...(watchdog ? { watchdog } : {}),

@@ -5,14 +5,8 @@ import { Readable } from 'node:stream';
 import { parseArgs } from 'node:util';
 import { BundleRefused } from '../../update/bundle.js';
 import { committedSlot, ENV, updateState } from '../../update/decision.js';
-import {
-  DeviceError,
-  deviceSlots,
-  loadEnvStore,
-  RECORD_FILE,
-  release,
-  serviceHealth,
-} from '../../update/device.js';
+import { deviceTrialHealth } from '../../update/boot-proof.js';
+import { DeviceError, deviceSlots, loadEnvStore, RECORD_FILE, release } from '../../update/device.js';
 import { installBundle, readRecord, UpdateError } from '../../update/install.js';
 import { loadTrustedKeys, UPDATE_KEYS_DIR } from '../../update/keys.js';
 import { EnvError, readEnv } from '../../update/uboot-env.js';
@@ -70,7 +64,7 @@ export async function updateCommand(args: string[]): Promise<number> {
         pollMs: 5000,
         now: () => Date.now(),
         sleep: (ms) => new Promise((r) => setTimeout(r, ms)),
-        healthy: () => serviceHealth(),
+        healthy: () => deviceTrialHealth(),
         reboot,
         log: say,
       });
