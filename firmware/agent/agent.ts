@@ -179,6 +179,8 @@ export class Agent {
         telemetry: this.options.telemetry?.(),
         firmware: this.options.updater?.report(),
       });
+      // A trial boot's watch names these if the manager never acknowledges (it takes no failing heartbeat as proof).
+      this.options.updater?.checked(health.failing);
     } finally {
       this.beating = false;
     }

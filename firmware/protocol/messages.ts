@@ -21,6 +21,8 @@ const health = z.strictObject({
 export const resetReason = z.enum(['watchdog', 'other', 'unknown']);
 
 const order = z.string().regex(/^[0-9a-f]{8,32}$/);
+/** The longest reason a board's firmware report carries: a longer one would cost the whole heartbeat. */
+export const MAX_UPDATE_REASON = 300;
 const version = z.string().min(1).max(40);
 
 /** What a board says of its firmware: the running version and slot, a trial boot, its latest update order. */
@@ -33,7 +35,7 @@ const firmwareReport = z.strictObject({
       order,
       version,
       stage: z.enum(['installing', 'installed', 'refused', 'failed', 'committed', 'rolled-back']),
-      reason: z.string().max(300).optional(),
+      reason: z.string().max(MAX_UPDATE_REASON).optional(),
     })
     .optional(),
 });

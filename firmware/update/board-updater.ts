@@ -3,6 +3,7 @@
 // heartbeat how far it got. The bundle is signed, so where its bytes come from does not matter: the board trusts
 // only its own keys. Its trial boot commits once the manager acknowledges its heartbeats (trial-health.ts).
 import { Readable } from 'node:stream';
+import { MAX_UPDATE_REASON } from '../protocol/messages.js';
 import { BundleRefused, type BundlePolicy } from './bundle.js';
 import { updateState, type UpdateRecord } from './decision.js';
 import { installBundle, readRecord, UpdateError, writeRecord, type SlotDevices } from './install.js';
@@ -29,6 +30,8 @@ export interface BoardUpdater {
   install(order: UpdateOrder): void;
   /** The manager acknowledged a heartbeat of this trial boot (its `commit` order): the watch may commit the slot. */
   commit(): void;
+  /** The checks failing at the agent's latest heartbeat: while unacknowledged, they say why (trial-health.ts). */
+  checked(failing: readonly string[]): void;
 }
 
 export interface SlotUpdaterOptions {
@@ -57,8 +60,15 @@ export interface SlotUpdaterOptions {
   };
   /** Records that the manager acknowledged this boot where the device's watch reads it (boot-proof.ts). */
   acknowledged?: () => Promise<void>;
+  /** Records the checks failing at a trial boot's heartbeat, when they change, for the device's watch. */
+  checksFailing?: (failing: readonly string[]) => Promise<void>;
   /** A transfer cut short (the manager restarting, the network) is tried again this often, this many times. */
   retry?: { times: number; afterMs: number };
+}
+
+/** A reason as the heartbeat can carry it: cut to the report's limit rather than have the heartbeat refused. */
+function reportable(reason: string): string {
+  return reason.length > MAX_UPDATE_REASON ? `${reason.slice(0, MAX_UPDATE_REASON - 3)}...` : reason;
 }
 
 /** The stage a board reports from its update record (the record survives the reboot; the order in it too). */
@@ -86,6 +96,9 @@ export class SlotUpdater implements BoardUpdater {
   private busy = false;
   private acked = false;
   private recording = false;
+  /** The checks failing at the latest heartbeat of a trial boot, and the list last recorded for the watch. */
+  private failing: readonly string[] = [];
+  private failingRecorded: string | undefined;
   private trying = false;
   private stopped = false;
   private timer: NodeJS.Timeout | undefined;
@@ -126,7 +139,7 @@ export class SlotUpdater implements BoardUpdater {
             order: record.order,
             version: record.version,
             stage: recordStage(record),
-            ...(record.reason ? { reason: record.reason } : {}),
+            ...(record.reason ? { reason: reportable(record.reason) } : {}),
           }
         : undefined;
     this.current = {
@@ -153,6 +166,7 @@ export class SlotUpdater implements BoardUpdater {
         return trialHealth({
           role: w.manager ? 'manager' : 'board',
           acknowledged: this.acked,
+          failing: this.failing,
           ...(w.manager ? { manager: w.manager() } : {}),
         });
       },
@@ -174,7 +188,12 @@ export class SlotUpdater implements BoardUpdater {
 
   private async run(order: UpdateOrder): Promise<void> {
     const say = (stage: UpdateStage, reason?: string) => {
-      this.live = { order: order.order, version: order.version, stage, ...(reason ? { reason } : {}) };
+      this.live = {
+        order: order.order,
+        version: order.version,
+        stage,
+        ...(reason ? { reason: reportable(reason) } : {}),
+      };
       this.current = { ...(this.current ?? { version: this.o.version, trying: false }), update: this.live };
     };
     say('installing');
@@ -223,6 +242,18 @@ export class SlotUpdater implements BoardUpdater {
       this.o.log(`update ${err instanceof BundleRefused ? 'refused' : 'failed'}: ${message}`);
       return 'done';
     }
+  }
+
+  checked(failing: readonly string[]): void {
+    if (!this.trying || this.acked) return;
+    this.failing = failing;
+    const key = failing.join(',');
+    if (this.o.watch || !this.o.checksFailing || key === this.failingRecorded) return;
+    this.failingRecorded = key;
+    void this.o.checksFailing(failing).catch((err: Error) => {
+      this.failingRecorded = undefined;
+      this.o.log(`the failing checks not recorded: ${err.message}`);
+    });
   }
 
   commit(): void {

@@ -1,6 +1,6 @@
 // What the services of this boot have proved, kept where the trial boot's watch (`skyminer update watch`, its own
-// process) reads it: the agent records that the manager acknowledged it, the supervisor that it is up and whether
-// the panel has drawn. Each proof is a small JSON file under /run/skyminer, replaced atomically, naming the kernel's
+// process) reads it: the agent records that the manager acknowledged it (and which of its checks fail meanwhile),
+// the supervisor that it is up and whether the panel has drawn. Each proof is a small JSON file under /run/skyminer, replaced atomically, naming the kernel's
 // boot id and the process that wrote it. The boot id, not a time: a board without a clock battery starts in 1970
 // and jumps when NTP answers, so no timestamp tells this boot from the last; the boot id is drawn afresh by the
 // kernel at every boot. /run is a tmpfs that a reboot empties anyway; the id also refuses a proof that survived
@@ -19,6 +19,8 @@ export const BOOT_ID_FILE = '/proc/sys/kernel/random/boot_id';
 export const ACK_PROOF = 'trial-acknowledged.json';
 /** Written by the supervisor once it is up, and again once the panel has drawn. */
 export const MANAGER_PROOF = 'trial-manager.json';
+/** Written by the agent of a trial boot whenever the checks failing at its heartbeat change (none: an empty list). */
+export const CHECKS_PROOF = 'trial-checks.json';
 
 const bootIdSchema = z.string().regex(/^[0-9a-f-]{16,64}$/);
 
@@ -28,6 +30,7 @@ const proofSchema = z.strictObject({
   /** Wall clock when written (ms), for a person reading the file; never compared. */
   at: z.int().min(0),
   panel: z.enum(['drawn', 'waiting', 'none']).optional(),
+  failing: z.array(z.string().max(40)).max(16).optional(),
 });
 
 export type Proof = z.infer<typeof proofSchema>;
@@ -55,7 +58,7 @@ export async function kernelBootId(file = BOOT_ID_FILE): Promise<string> {
 /** Replaces one proof, bound to this boot and this process; the directory is made if missing. */
 export async function recordProof(
   name: string,
-  fields: { panel?: ManagerProof['panel'] } = {},
+  fields: { panel?: ManagerProof['panel']; failing?: readonly string[] } = {},
   paths: ProofPaths = {},
 ): Promise<void> {
   const dir = paths.runDir ?? RUN_DIR;
@@ -63,7 +66,8 @@ export async function recordProof(
     boot_id: await kernelBootId(paths.bootIdFile),
     pid: process.pid,
     at: Date.now(),
-    ...fields,
+    ...(fields.panel ? { panel: fields.panel } : {}),
+    ...(fields.failing ? { failing: [...fields.failing] } : {}),
   };
   await mkdir(dir, { recursive: true });
   await writeFileAtomic(join(dir, name), JSON.stringify(proof) + '\n');
@@ -109,13 +113,11 @@ export async function deviceTrialFacts(
   const text = (await readFile(join(paths.stateDir ?? STATE_DIR, 'role'), 'utf8').catch(() => '')).trim();
   const role = text === 'manager' || text === 'board' ? text : undefined;
   const acknowledged = (await readProof(join(runDir, ACK_PROOF), bootId, alive)) !== undefined;
-  if (role !== 'manager') return { role, acknowledged };
+  const failing = (await readProof(join(runDir, CHECKS_PROOF), bootId, alive))?.failing;
+  const agent: TrialFacts = { role, acknowledged, ...(failing?.length ? { failing } : {}) };
+  if (role !== 'manager') return agent;
   const manager = await readProof(join(runDir, MANAGER_PROOF), bootId, alive);
-  return {
-    role,
-    acknowledged,
-    manager: { supervisor: manager !== undefined, panel: manager?.panel ?? 'waiting' },
-  };
+  return { ...agent, manager: { supervisor: manager !== undefined, panel: manager?.panel ?? 'waiting' } };
 }
 
 /** The device's trial health; a boot id that cannot be read is a reason not to commit, named as such. */

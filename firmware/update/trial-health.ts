@@ -17,6 +17,11 @@ export interface TrialFacts {
   role: 'manager' | 'board' | undefined;
   /** The manager acknowledged a heartbeat of this boot's agent (it answers a trial boot's heartbeat with `commit`). */
   acknowledged: boolean;
+  /**
+   * The agent's own checks failing at its latest heartbeat of this boot: the manager acknowledges no heartbeat whose
+   * checks fail, so these say why none was (a full root, no memory) rather than leave it to the network.
+   */
+  failing?: readonly string[];
   /** The manager's own software; read on the manager only. */
   manager?: ManagerProof;
 }
@@ -31,7 +36,11 @@ export function trialHealth(f: TrialFacts): Health {
     if (!f.manager?.supervisor) return { ok: false, detail: 'supervisor not running' };
     if (f.manager.panel === 'waiting') return { ok: false, detail: 'panel not drawn' };
   }
-  if (!f.acknowledged) return { ok: false, detail: 'no heartbeat acknowledged by the manager' };
+  if (!f.acknowledged)
+    return {
+      ok: false,
+      detail: `no heartbeat acknowledged by the manager${f.failing?.length ? `; its checks fail: ${f.failing.join(', ')}` : ''}`,
+    };
   if (f.role === 'board') return { ok: true, detail: 'heartbeat acknowledged by the manager' };
   return {
     ok: true,

@@ -10,7 +10,7 @@ import { composeBoard } from '../../compose/board.js';
 import { bindUdp } from '../../protocol/datagrams.js';
 import { systemInformation } from '../../telemetry/inventory.js';
 import { enrolBoard, keepJoinedKey, needsJoin } from '../../auth/enrol.js';
-import { ACK_PROOF, recordProof } from '../../update/boot-proof.js';
+import { ACK_PROOF, CHECKS_PROOF, recordProof } from '../../update/boot-proof.js';
 import { deviceSlots, loadEnvStore, RECORD_FILE, release } from '../../update/device.js';
 import { loadTrustedKeys, UPDATE_KEYS_DIR } from '../../update/keys.js';
 import { UsageError } from '../usage-error.js';
@@ -45,6 +45,7 @@ async function deviceUpdateSlots(board: number) {
       now: () => Date.now(),
       // For the trial boot's watch (`skyminer update watch`), which commits the slot on it.
       acknowledged: () => recordProof(ACK_PROOF),
+      checksFailing: (failing: readonly string[]) => recordProof(CHECKS_PROOF, { failing }),
     };
   } catch (err) {
     stderrLogger.warn(`agent: board ${board} takes no box-wide update: ${(err as Error).message}`);

@@ -4,7 +4,10 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { MAX_UPDATE_REASON } from '../../../firmware/protocol/messages.js';
 import { SlotUpdater } from '../../../firmware/update/board-updater.js';
+import type { UpdateRecord } from '../../../firmware/update/decision.js';
+import { writeRecord } from '../../../firmware/update/install.js';
 import { encodeEnv, FileEnvStore, type Env } from '../../../firmware/update/uboot-env.js';
 import { waitFor } from '../../helpers/wait.js';
 
@@ -22,7 +25,11 @@ afterEach(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
-async function board(env: Env, acknowledged: () => Promise<void>) {
+async function board(
+  env: Env,
+  acknowledged: () => Promise<void>,
+  checksFailing: (failing: readonly string[]) => Promise<void> = async () => {},
+) {
   const envFile = join(dir, 'uboot.env');
   await writeFile(envFile, encodeEnv(env, ENV_BYTES));
   const log: string[] = [];
@@ -37,6 +44,7 @@ async function board(env: Env, acknowledged: () => Promise<void>) {
     now: () => Date.now(),
     log: (l) => void log.push(l),
     acknowledged,
+    checksFailing,
   });
   await updater.start();
   return { envFile, log, updater };
@@ -58,10 +66,30 @@ describe("the agent's part in a trial boot on a device", () => {
 
   it('records nothing on a boot that is not a trial', async () => {
     let recorded = 0;
-    const { updater } = await board({ skyminer_slot: 'B' }, async () => void recorded++);
+    const { updater } = await board(
+      { skyminer_slot: 'B' },
+      async () => void recorded++,
+      async () => void recorded++,
+    );
+    updater.checked(['root-fs']);
     updater.commit();
     await new Promise((r) => setTimeout(r, 50));
     expect(recorded).toBe(0);
+  });
+
+  it('records the failing checks of a trial boot when they change, until the manager acknowledges it', async () => {
+    const lists: string[][] = [];
+    const { log, updater } = await board(
+      TRIAL,
+      async () => {},
+      async (f) => void lists.push([...f]),
+    );
+    for (const failing of [['root-fs'], ['root-fs'], ['root-fs', 'memory'], []]) updater.checked(failing);
+    updater.commit();
+    await waitFor('the acknowledgement', () => log.includes('the manager acknowledged this trial boot'));
+    updater.checked(['memory']);
+    await new Promise((r) => setTimeout(r, 50));
+    expect(lists).toEqual([['root-fs'], ['root-fs', 'memory'], []]);
   });
 
   it('says when the acknowledgement could not be recorded, and records it at the next one', async () => {
@@ -75,5 +103,22 @@ describe("the agent's part in a trial boot on a device", () => {
     updater.commit();
     await waitFor('the second write', () => log.length === 2);
     expect(log[1]).toBe('the manager acknowledged this trial boot');
+  });
+
+  it("cuts a reason too long for a heartbeat to the report's limit rather than lose the heartbeat", async () => {
+    await writeRecord(join(dir, 'update.json'), {
+      version: '0.3.0',
+      slot: 'A',
+      fromVersion: '0.2.0',
+      fromSlot: 'B',
+      stage: 'gave-up',
+      reason: `no heartbeat acknowledged by the manager; its checks fail: ${'check-'.repeat(80)}`,
+      at: 0,
+      order: '0123456789abcdef',
+    } as UpdateRecord);
+    const { updater } = await board({ skyminer_slot: 'B' }, async () => {});
+    const reason = updater.report()?.update?.reason ?? '';
+    expect(reason).toHaveLength(MAX_UPDATE_REASON);
+    expect(reason).toMatch(/^no heartbeat acknowledged by the manager; its checks fail: check-.*\.\.\.$/);
   });
 });

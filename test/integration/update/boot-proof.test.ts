@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import {
   ACK_PROOF,
+  CHECKS_PROOF,
   deviceTrialFacts,
   deviceTrialHealth,
   MANAGER_PROOF,
@@ -68,6 +69,19 @@ describe("a trial boot's proofs on a device", () => {
     await recordProof(ACK_PROOF, {}, paths);
     expect((await deviceTrialFacts(paths, () => false)).acknowledged).toBe(false);
     expect((await deviceTrialFacts(paths, (pid) => pid === process.pid)).acknowledged).toBe(true);
+  });
+
+  it("adds the agent's failing checks of this boot to the missing acknowledgement, and drops them once they pass", async () => {
+    await role('board');
+    await recordProof(CHECKS_PROOF, { failing: ['root-fs'] }, paths);
+    expect((await deviceTrialHealth(paths)).detail).toBe(
+      'no heartbeat acknowledged by the manager; its checks fail: root-fs',
+    );
+    await recordProof(CHECKS_PROOF, { failing: [] }, paths);
+    expect((await deviceTrialHealth(paths)).detail).toBe('no heartbeat acknowledged by the manager');
+    await recordProof(CHECKS_PROOF, { failing: ['memory'] }, paths);
+    await boot(BOOT_2);
+    expect((await deviceTrialHealth(paths)).detail).toBe('no heartbeat acknowledged by the manager');
   });
 
   it('names the supervisor, then the panel, then the acknowledgement on the manager, as each is proved', async () => {

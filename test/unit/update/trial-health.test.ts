@@ -15,6 +15,14 @@ describe('when a trial boot is healthy enough to commit', () => {
     });
   });
 
+  it("says which of the agent's own checks fail while the manager does not acknowledge it", () => {
+    expect(trialHealth({ role: 'board', acknowledged: false, failing: ['root-fs', 'memory'] })).toEqual({
+      ok: false,
+      detail: 'no heartbeat acknowledged by the manager; its checks fail: root-fs, memory',
+    });
+    expect(trialHealth({ role: 'board', acknowledged: true, failing: ['root-fs'] }).ok).toBe(true);
+  });
+
   it('names the supervisor on a manager whose supervisor is not running, not what follows from it', () => {
     expect(trialHealth({ role: 'manager', acknowledged: false })).toEqual({
       ok: false,
