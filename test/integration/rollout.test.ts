@@ -53,7 +53,10 @@ async function bundle(
   return out;
 }
 
-async function startSim(boards = 4): Promise<{ sim: Simulator; events: SupervisorEvent[] }> {
+async function startSim(
+  boards = 4,
+  onEvent: (e: SupervisorEvent, s: Simulator) => void = () => {},
+): Promise<{ sim: Simulator; events: SupervisorEvent[] }> {
   work = await mkdtemp(join(tmpdir(), 'skyminer-rollout-'));
   const events: SupervisorEvent[] = [];
   const config = defaultConfig({
@@ -63,7 +66,10 @@ async function startSim(boards = 4): Promise<{ sim: Simulator; events: Superviso
   const s = new Simulator({
     config,
     bootMs: 50,
-    events: (e) => events.push(e),
+    events: (e) => {
+      events.push(e);
+      onEvent(e, s);
+    },
     stateFile: join(work, 'state.json'),
     update: {
       dir: join(work, 'box'),
@@ -162,6 +168,22 @@ describe('box-wide update in the simulator', () => {
       'rolled back: firmware 1.1.0 (slot B) did not become healthy (no heartbeat acknowledged by the manager): back on the previous firmware',
     );
     for (const b of [2, 3, 4, 1]) expect(await slotOf(sim, b)).toEqual({ committed: 'A', running: '1.0.0' });
+  }, 150_000);
+
+  it('falls back on the manager whose new slot runs the supervisor but never gets a frame onto the panel', async () => {
+    // The panel stops answering as the manager reboots into its new slot: its supervisor comes up, the panel never draws.
+    const { sim, events } = await startSim(4, (e, s) => {
+      if (e.event === 'update-reboot' && e.board === 1) s.bus.detach(0x3c);
+    });
+    await rollout(sim).begin(await bundle('1.1.0'), 'test');
+    await waitFor('the rollout to end', () => ended(events), 90_000);
+    const result = rollout(sim).status()!.result!;
+    expect(result).toMatchObject({ kind: 'stopped', board: 1 });
+    expect(result.kind === 'stopped' && result.reason).toBe(
+      'rolled back: firmware 1.1.0 (slot B) did not become healthy (panel not drawn): back on the previous firmware',
+    );
+    for (const b of [2, 3, 4]) expect(await slotOf(sim, b)).toEqual({ committed: 'B', running: '1.1.0' });
+    expect(await slotOf(sim, 1)).toEqual({ committed: 'A', running: '1.0.0' });
   }, 150_000);
 
   it('carries on after a manager restart mid-rollout without redoing the boards already done', async () => {
