@@ -99,6 +99,7 @@ export class SlotUpdater implements BoardUpdater {
   /** The checks failing at the latest heartbeat of a trial boot, and the list last recorded for the watch. */
   private failing: readonly string[] = [];
   private failingRecorded: string | undefined;
+  private checksUnrecorded = false;
   private trying = false;
   private stopped = false;
   private timer: NodeJS.Timeout | undefined;
@@ -251,8 +252,10 @@ export class SlotUpdater implements BoardUpdater {
     if (this.o.watch || !this.o.checksFailing || key === this.failingRecorded) return;
     this.failingRecorded = key;
     void this.o.checksFailing(failing).catch((err: Error) => {
+      // Tried again at the next heartbeat; said once, not at every heartbeat.
       this.failingRecorded = undefined;
-      this.o.log(`the failing checks not recorded: ${err.message}`);
+      if (!this.checksUnrecorded) this.o.log(`the failing checks not recorded: ${err.message}`);
+      this.checksUnrecorded = true;
     });
   }
 

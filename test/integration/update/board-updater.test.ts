@@ -105,6 +105,24 @@ describe("the agent's part in a trial boot on a device", () => {
     expect(log[1]).toBe('the manager acknowledged this trial boot');
   });
 
+  it('says once, not at every heartbeat, that the failing checks could not be recorded', async () => {
+    let calls = 0;
+    const { log, updater } = await board(
+      TRIAL,
+      async () => {},
+      async () => {
+        calls++;
+        throw new Error('ENOSPC: no space left on device');
+      },
+    );
+    for (let i = 1; i <= 3; i++) {
+      updater.checked(['root-fs']);
+      await waitFor(`write ${i}`, () => calls === i);
+      await new Promise((r) => setTimeout(r, 10));
+    }
+    expect(log).toEqual(['the failing checks not recorded: ENOSPC: no space left on device']);
+  });
+
   it("cuts a reason too long for a heartbeat to the report's limit rather than lose the heartbeat", async () => {
     await writeRecord(join(dir, 'update.json'), {
       version: '0.3.0',
