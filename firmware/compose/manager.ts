@@ -10,6 +10,7 @@ import { panelInput, rewardFigures } from '../panel/figures.js';
 import { Panel, panelSettings } from '../panel/panel.js';
 import type { Datagrams, Peer } from '../protocol/datagrams.js';
 import { rewardsServiceFromConfig } from '../rewards/from-config.js';
+import type { HypervisorPasswordControl } from '../skywire/hypervisor-account.js';
 import { splitCredentials } from '../skywire/source-error.js';
 import type { RewardsService, RewardsServiceOptions } from '../rewards/service.js';
 import type { EventSink } from '../supervisor/event-log.js';
@@ -53,6 +54,8 @@ export interface ManagerHardware {
     Partial<Pick<RewardsServiceOptions, 'now' | 'summaryPollMs' | 'balancePollMs'>> & {
       /** The ledger file; null keeps the history in memory. Default: from the config. */
       ledger?: string | null;
+      /** The hypervisor UI's password, where the manager keeps it; none: `skywire password` is not available. */
+      password?: HypervisorPasswordControl;
     };
   /** How `attach <n>` opens a shell on board n. */
   attach: (board: number) => AttachCommand;
@@ -228,6 +231,7 @@ export function composeManager(options: ManagerSoftwareOptions): ManagerSoftware
           panel,
           rewards: () => rewards,
           hypervisorUi: splitCredentials(config.skywire.hypervisor_url).base,
+          ...(hw.skywire?.password ? { hypervisorPassword: hw.skywire.password } : {}),
         }),
         config: { show: () => config },
         attach: hw.attach,

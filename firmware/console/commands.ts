@@ -1,5 +1,6 @@
 import type { BoardOperation } from '../supervisor/operator.js';
 import { checkRewardAddress } from '../rewards/reward-address.js';
+import { passwordProblem } from '../skywire/hypervisor-account.js';
 import { printable } from './words.js';
 
 /** Exit codes, as the BSD sysexits convention and the shells use them. */
@@ -15,7 +16,7 @@ export type Command = (
   | { name: 'board'; board: number; operation?: BoardOperation }
   | { name: 'disks' }
   | { name: 'rewards'; address?: string }
-  | { name: 'skywire' }
+  | { name: 'skywire'; password?: { set?: string } }
   | { name: 'events'; follow: boolean; board?: number }
   | { name: 'panel'; action: 'pages' | 'page' | 'cycle' | 'dim' | 'off' | 'on'; page?: string }
   | { name: 'panel'; action: 'snapshot'; file: string }
@@ -68,8 +69,8 @@ export const COMMANDS: readonly Spec[] = [
   },
   {
     name: 'skywire',
-    usage: 'skywire',
-    summary: "each board's visor; where the hypervisor UI is",
+    usage: 'skywire [password [set <new password>]]',
+    summary: 'each visor; the hypervisor UI, its password',
     options: [],
     json: true,
   },
@@ -189,10 +190,22 @@ export function parseCommand(words: readonly string[]): Parsed {
         };
       return { ok: true, command: { name: 'rewards', address: checked.address, ...common } };
     }
+    case 'skywire': {
+      const [action, set, next, extra] = args;
+      if (action === undefined) return { ok: true, command: { name: 'skywire', ...common } };
+      if (action !== 'password') return usage(`unknown action ${printable(action)}`);
+      if (set === undefined) return { ok: true, command: { name: 'skywire', password: {}, ...common } };
+      if (set !== 'set') return usage(`unknown password action ${printable(set)}`);
+      if (next === undefined) return usage('password set needs the new password');
+      if (extra !== undefined) return usage('the password is one word: no spaces');
+      // The hypervisor's own rules, checked before anything is sent.
+      const problem = passwordProblem(next);
+      if (problem) return { ok: false, error: `skywire password: ${problem}` };
+      return { ok: true, command: { name: 'skywire', password: { set: next }, ...common } };
+    }
     case 'status':
     case 'boards':
     case 'disks':
-    case 'skywire':
     case 'shell':
     case 'logout':
       return none({ name: spec.name, ...common });
@@ -320,7 +333,12 @@ const HELP_DETAIL: Partial<Record<CommandName, string[]>> = {
     'address checks the address (base58, checksum), keeps it on the manager and',
     "sets it on every board's visor through the hypervisor; a new visor gets it too.",
   ],
-  skywire: ['A visor that started less than five minutes ago says connecting: that is normal.'],
+  skywire: [
+    'A visor that started less than five minutes ago says connecting: that is normal.',
+    "password shows the hypervisor UI's password (user admin); password set changes it",
+    'on the hypervisor, then where the manager keeps it. The hypervisor takes 6 to 64',
+    'characters with an upper-case and a lower-case letter, a digit and a symbol.',
+  ],
   attach: ['Ctrl-D or exit in that shell brings you back.'],
   logout: ['The console also locks itself after a while without typing.'],
 };
@@ -350,6 +368,8 @@ export function complete(line: string, boards: number, pages: readonly string[] 
       else if (args.length === 1 && args[0] === 'page') candidates = pages;
     } else if (command === 'config' && args.length === 0) candidates = ['show', 'check'];
     else if (command === 'rewards' && args.length === 0) candidates = ['address'];
+    else if (command === 'skywire' && args.length === 0) candidates = ['password'];
+    else if (command === 'skywire' && args.length === 1 && args[0] === 'password') candidates = ['set'];
     else if (command === 'help' && args.length === 0) candidates = COMMAND_NAMES;
   }
   const hits = candidates.filter((c) => c.startsWith(last)).map((c) => c + ' ');

@@ -310,6 +310,9 @@ export class Console {
     const words = splitWords(line);
     if (!words.ok) return this.answer(`error: ${words.error}`);
     if (words.words.length === 0) return this.rl?.prompt();
+    // A new password is not kept for the next person at the console to scroll back to.
+    if (words.words[0] === 'skywire' && words.words[1] === 'password' && words.words[2] === 'set')
+      if (this.history[0] === line) this.history.shift();
     const parsed = parseCommand(words.words);
     if (!parsed.ok) return this.answer(`error: ${parsed.error}`);
     const abort = new AbortController();

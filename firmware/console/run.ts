@@ -174,6 +174,18 @@ async function execute(command: Command, io: CommandIo): Promise<number> {
     }
 
     case 'skywire': {
+      if (command.password?.set !== undefined) {
+        // A login to the hypervisor and the change, each bounded by the request timeout.
+        const changed = await ask<{ changed: boolean }>(
+          { method: 'hypervisor-password', action: 'set', password: command.password.set },
+          60_000,
+        );
+        return out("the hypervisor's password is changed; the rewards service logs in with it", changed);
+      }
+      if (command.password) {
+        const shown = await ask<{ password: string }>({ method: 'hypervisor-password', action: 'show' });
+        return out(`hypervisor UI user admin, password ${shown.password}`, shown);
+      }
       const skywire = await ask<SkywireJson>({ method: 'skywire' });
       return out(skywireText(skywire), skywire);
     }

@@ -3,6 +3,7 @@ import type { Panel } from '../panel/panel.js';
 import { rewardsJson } from '../rewards/output.js';
 import type { RewardsService } from '../rewards/service.js';
 import { skywireJson } from '../rewards/skywire-output.js';
+import type { HypervisorPasswordControl } from '../skywire/hypervisor-account.js';
 import type { BoxView } from '../supervisor/view.js';
 import type { ControlSources, DiskJson, PanelControl } from './sources.js';
 
@@ -42,6 +43,8 @@ export function firmwareSources(parts: {
   rewards?: () => RewardsService | undefined;
   /** The hypervisor's web UI, as `skywire` names it for the owner. */
   hypervisorUi?: string;
+  /** Its password, as `skywire password` shows and changes it. */
+  hypervisorPassword?: HypervisorPasswordControl;
 }): ControlSources {
   const service = (): RewardsService => {
     const s = parts.rewards!();
@@ -51,6 +54,7 @@ export function firmwareSources(parts: {
   return {
     disks: () => disksFromView(parts.view()),
     ...(parts.panel ? { panel: panelControl(parts.panel) } : {}),
+    ...(parts.hypervisorPassword ? { hypervisorPassword: parts.hypervisorPassword } : {}),
     ...(parts.rewards
       ? {
           rewards: () => rewardsJson(service().view()),

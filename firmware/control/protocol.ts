@@ -44,6 +44,13 @@ export const requestSchema = z.discriminatedUnion('method', [
     address: z.string().min(1).max(100),
   }),
   z.strictObject({ id: z.int().min(0), method: z.literal('skywire') }),
+  /** The hypervisor UI's password: shown, or changed (on the hypervisor first, then where the manager keeps it). */
+  z.strictObject({
+    id: z.int().min(0),
+    method: z.literal('hypervisor-password'),
+    action: z.enum(['show', 'set']),
+    password: z.string().max(1000).optional(),
+  }),
   z.strictObject({
     id: z.int().min(0),
     method: z.literal('panel'),

@@ -4,6 +4,7 @@ import { dirname } from 'node:path';
 import { silentLogger, type Logger } from '../../drivers/logger.js';
 import { loadNativeIoctl } from '../../drivers/native/addon.js';
 import { checkRewardAddress } from '../rewards/reward-address.js';
+import { passwordProblem } from '../skywire/hypervisor-account.js';
 import type { SupervisorEvent } from '../supervisor/event-log.js';
 import type { SupervisorOperator } from '../supervisor/operator.js';
 import {
@@ -338,6 +339,15 @@ export class ControlServer {
       }
       case 'skywire':
         return this.need(this.sources.skywire, 'Skywire data')();
+      case 'hypervisor-password': {
+        const control = this.need(this.sources.hypervisorPassword, "the hypervisor's password");
+        if (request.action === 'show') return { password: await control.show() };
+        if (request.password === undefined) throw new RequestError('usage', 'name the new password');
+        const problem = passwordProblem(request.password);
+        if (problem) throw new RequestError('usage', problem);
+        await control.set(request.password);
+        return { changed: true };
+      }
       case 'config': {
         const config = this.need(this.sources.config, 'the config in force');
         return { path: config.path ?? null, config: config.show() };

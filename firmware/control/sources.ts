@@ -6,6 +6,7 @@
 import type { DiskReport } from '../disks/disk-report.js';
 import type { RewardsJson } from '../rewards/output.js';
 import type { SkywireJson } from '../rewards/skywire-output.js';
+import type { HypervisorPasswordControl } from '../skywire/hypervisor-account.js';
 
 export type { BoardRewardsJson, BoxRewardsJson, RewardsJson } from '../rewards/output.js';
 export type { SkywireJson, VisorJson } from '../rewards/skywire-output.js';
@@ -53,6 +54,8 @@ export interface ControlSources {
   /** Chooses the box's reward address (already checked) and resolves once the visors were read back. */
   setRewardAddress?(address: string): Promise<RewardsJson>;
   skywire?(): SkywireJson;
+  /** The hypervisor UI's password, where the manager keeps it. */
+  hypervisorPassword?: HypervisorPasswordControl;
   panel?: PanelControl;
   config?: ConfigSource;
   attach?(board: number): AttachCommand;

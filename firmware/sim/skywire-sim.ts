@@ -6,7 +6,9 @@ import type { RewardsService } from '../rewards/service.js';
 import { EmulatedHypervisor } from '../skywire/emulated-hypervisor.js';
 import { EmulatedSkycoinNode } from '../skywire/emulated-skycoin-node.js';
 import { EmulatedVisor, emulatedPk } from '../skywire/emulated-visor.js';
+import { hypervisorPasswordControl, readHypervisorPassword } from '../skywire/hypervisor-account.js';
 import { HypervisorClient } from '../skywire/hypervisor-client.js';
+import { writeFileAtomic } from '../lib/files.js';
 import { SkycoinClient } from '../skywire/skycoin-client.js';
 import type { EmulatedBoardState } from './emulated-board.js';
 
@@ -23,6 +25,11 @@ export interface SkywireSimOptions {
   balancePollMs?: number;
   /** The ledger file; null keeps the history in memory only. Default: in memory. */
   ledgerPath?: string | null;
+  /**
+   * Where the emulated hypervisor's password is kept, as the manager keeps the real one's: read at each login and
+   * changed with `skywire password set`. None: a fixed password, and no `skywire password`.
+   */
+  passwordFile?: string;
 }
 
 /** The part of the simulator the Skywire side reads: what each emulated board is really doing, and the rewards. */
@@ -99,6 +106,15 @@ export class SkywireSim {
       skycoin: { balance: (a) => this.started(this.skycoinClient).balance(a) },
       ledger: options.ledgerPath ?? null,
       now: this.now,
+      ...(options.passwordFile && !options.hypervisorUrl
+        ? {
+            password: hypervisorPasswordControl(
+              () => this.started(this.hypervisor?.url ?? null),
+              options.passwordFile,
+              config.skywire.request_timeout_ms,
+            ),
+          }
+        : {}),
       ...(options.summaryPollMs !== undefined ? { summaryPollMs: options.summaryPollMs } : {}),
       ...(options.balancePollMs !== undefined ? { balancePollMs: options.balancePollMs } : {}),
     };
@@ -108,11 +124,18 @@ export class SkywireSim {
     const timeoutMs = this.config.skywire.request_timeout_ms;
     this.follow();
     if (this.hypervisor) {
+      const file = this.options.passwordFile;
+      // A password kept from an earlier run is the account's again; a first run stores the simulator's.
+      if (file) {
+        if ((await readHypervisorPassword(file)) === null)
+          await writeFileAtomic(file, `${SIM_PASSWORD}\n`, 0o600);
+        this.hypervisor.setPassword((await readHypervisorPassword(file))!);
+      }
       await this.hypervisor.start();
       this.hypervisorClient = new HypervisorClient({
         url: this.hypervisor.url,
         username: SIM_USERNAME,
-        password: SIM_PASSWORD,
+        password: file ? () => readHypervisorPassword(file).then((p) => p ?? '') : SIM_PASSWORD,
         timeoutMs,
       });
     } else {

@@ -32,8 +32,9 @@ const NOT_FOUND: Answer = { status: 404, body: null, raw: '404 page not found\n'
 /**
  * The Skywire hypervisor's HTTP API on loopback, answering as v1.3.28 does: /api/ping, /api/csrf, login and account
  * creation without CSRF (the only user is `admin`, the password rules are the hypervisor's), the swm-session cookie,
- * and behind it /api/visors, /api/visors-summary (connected visors only), /api/visors/{pk}/summary|health|uptime|
- * transports|reward, with X-CSRF-Token required on PUT, and the real error texts and status codes.
+ * and behind it /api/change-password (no CSRF either; it ends every session), /api/visors, /api/visors-summary
+ * (connected visors only), /api/visors/{pk}/summary|health|uptime|transports|reward, with X-CSRF-Token required on
+ * PUT, and the real error texts and status codes.
  */
 export class EmulatedHypervisor extends EmulatedHttpService {
   private readonly sessions = new Map<string, number>();
@@ -66,6 +67,11 @@ export class EmulatedHypervisor extends EmulatedHttpService {
     this.sessions.clear();
   }
 
+  /** The account's password, as a hypervisor restarted over a kept user store would have it. */
+  setPassword(password: string): void {
+    this.password = password;
+  }
+
   /** True once an account exists. */
   get hasAccount(): boolean {
     return this.password !== null;
@@ -86,7 +92,7 @@ export class EmulatedHypervisor extends EmulatedHttpService {
     if (req.method === 'POST' && path === '/api/login') return this.login(req, body, now);
     if (req.method === 'POST' && path === '/api/create-account') return this.createAccount(body);
     const known =
-      /^\/api\/(visors|visors-summary|about|user|logout)$/.test(path) ||
+      /^\/api\/(visors|visors-summary|about|user|logout|change-password)$/.test(path) ||
       /^\/api\/visors\/[^/]+\/[a-z-]+$/.test(path);
     if (!known) return NOT_FOUND;
 
@@ -102,6 +108,10 @@ export class EmulatedHypervisor extends EmulatedHttpService {
       this.sessions.delete(sid!);
       return { status: 200, body: true };
     }
+    if (path === '/api/change-password')
+      return req.method === 'POST'
+        ? this.changePassword(body)
+        : { status: 405, body: null, raw: '', contentType: 'text/plain' };
     const visors = this.options.visors();
     const own = visors.find((v) => v.isHypervisor && v.online);
     // Remote visors reach the hypervisor through its own visor: when that is down, none is connected.
@@ -193,6 +203,38 @@ export class EmulatedHypervisor extends EmulatedHttpService {
         'set-cookie': [`swm-session=${sid}; Path=/; Expires=${new Date(expires).toUTCString()}; HttpOnly`],
       },
     };
+  }
+
+  /**
+   * As the usermanager does: the body must hold only `old_password` and `new_password` (Go's decoder refuses other
+   * keys and other types), the old password must be the account's, the new one must pass the rules; then every
+   * session of the account ends, this one too.
+   */
+  private changePassword(body: string): Answer {
+    const malformed: Answer = { status: 400, body: { error: 'request format is malformed' } };
+    let rb: unknown;
+    try {
+      rb = JSON.parse(body);
+    } catch {
+      return malformed;
+    }
+    if (!rb || typeof rb !== 'object' || Array.isArray(rb)) return malformed;
+    const fields = rb as Record<string, unknown>;
+    const text = (key: string): string | null => {
+      const v = fields[key];
+      return v === undefined || v === null ? '' : typeof v === 'string' ? v : null;
+    };
+    const oldPassword = text('old_password');
+    const newPassword = text('new_password');
+    const known = Object.keys(fields).every((k) => k === 'old_password' || k === 'new_password');
+    if (!known || oldPassword === null || newPassword === null) return malformed;
+    if (this.password === null || oldPassword !== this.password)
+      return { status: 401, body: { error: 'incorrect username or password' } };
+    const problem = hypervisorPasswordProblem(newPassword);
+    if (problem) return { status: 400, body: { error: problem } };
+    this.password = newPassword;
+    this.sessions.clear();
+    return { status: 200, body: true };
   }
 
   private createAccount(body: string): Answer {

@@ -2,7 +2,7 @@
 // whoever asks first, so the firmware asks as soon as its hypervisor answers. The password is made here, kept on
 // the data partition (readable by root only) and is the owner's to read or change from the console.
 import { randomBytes, randomInt } from 'node:crypto';
-import { readFile } from 'node:fs/promises';
+import { readFile, rename, unlink } from 'node:fs/promises';
 import { writeFileAtomic } from '../lib/files.js';
 import { HypervisorClient } from './hypervisor-client.js';
 import { SourceError } from './source-error.js';
@@ -67,6 +67,13 @@ export async function ensureHypervisorAccount(
   try {
     await client.visorsSummary();
   } catch (err) {
+    // A change the hypervisor took just before a power cut: its new password waits beside the file.
+    if (
+      err instanceof SourceError &&
+      err.kind === 'credentials' &&
+      (await takesPending(url, file, timeoutMs))
+    )
+      return 'kept';
     if (err instanceof SourceError && err.kind === 'credentials')
       throw new Error(
         `the hypervisor's account does not take the password in ${file}: it was made outside the firmware; ` +
@@ -75,4 +82,66 @@ export async function ensureHypervisorAccount(
     throw err;
   }
   return 'kept';
+}
+
+/** Whether the hypervisor takes the password waiting in `<file>.new`; if so, it becomes the file. */
+async function takesPending(url: string, file: string, timeoutMs: number): Promise<boolean> {
+  const pending = await readHypervisorPassword(`${file}.new`);
+  if (pending === null) return false;
+  try {
+    await new HypervisorClient({ url, password: pending, timeoutMs }).visorsSummary();
+  } catch {
+    return false;
+  }
+  await rename(`${file}.new`, file);
+  return true;
+}
+
+/** The hypervisor UI's password as the console shows and changes it. */
+export interface HypervisorPasswordControl {
+  /** The password in force. */
+  show(): Promise<string>;
+  /** Changes it on the hypervisor, then in the file; resolves once both hold the new one. */
+  set(next: string): Promise<void>;
+}
+
+/**
+ * The firmware-made password of the hypervisor at `url`, kept in `file`. A new one is checked against the
+ * hypervisor's rules first; it is kept beside the file (`<file>.new`) before the hypervisor is asked, so that a
+ * power cut after the hypervisor took it loses nothing, and moves over the file only once the hypervisor took it.
+ * Whoever reads the file at each login (the rewards service) then logs in with it.
+ */
+export function hypervisorPasswordControl(
+  /** The hypervisor's address, or how to find it when asked (an emulated one picks its port when it starts). */
+  url: string | (() => string),
+  file: string,
+  timeoutMs = 5000,
+): HypervisorPasswordControl {
+  const current = async (): Promise<string> => {
+    const found = await readHypervisorPassword(file);
+    if (found === null)
+      throw new Error(
+        `no hypervisor password in ${file} yet: the manager makes it when its hypervisor first answers`,
+      );
+    return found;
+  };
+  return {
+    show: current,
+    async set(next) {
+      const problem = passwordProblem(next);
+      if (problem) throw new Error(problem);
+      const old = await current();
+      if (next === old) return;
+      const pending = `${file}.new`;
+      await writeFileAtomic(pending, `${next}\n`, 0o600);
+      try {
+        const at = typeof url === 'string' ? url : url();
+        await new HypervisorClient({ url: at, password: old, timeoutMs }).changePassword(old, next);
+      } catch (err) {
+        await unlink(pending).catch(() => {});
+        throw err;
+      }
+      await rename(pending, file);
+    },
+  };
 }

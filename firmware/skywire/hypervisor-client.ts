@@ -11,6 +11,8 @@ export interface HypervisorClientOptions {
 }
 
 const SESSION_COOKIE = 'swm-session';
+/** The hypervisor's answer to a wrong password, at login and at change-password alike. */
+const BAD_LOGIN = 'incorrect username or password';
 
 /** What `createAccount` found: a fresh hypervisor took the account, or one was there already. */
 export type AccountResult = 'created' | 'exists';
@@ -95,6 +97,36 @@ export class HypervisorClient {
     );
   }
 
+  /**
+   * Changes the account's password (`POST /api/change-password`, behind the session, no CSRF token). The hypervisor
+   * checks the old password (401 `incorrect username or password`) and its own rules for the new one (400 with the
+   * rule's text), then ends every session of the account: the next request logs in again.
+   */
+  async changePassword(oldPassword: string, newPassword: string): Promise<void> {
+    const body = { old_password: oldPassword, new_password: newPassword };
+    if (this.cookie === null) await this.login();
+    let res = await this.request('POST', '/api/change-password', body);
+    let text = res.ok ? '' : await errorText(res);
+    if (res.status === 401 && text !== BAD_LOGIN) {
+      // The session ended (a hypervisor restart): one new login, one retry.
+      this.logout();
+      await this.login();
+      res = await this.request('POST', '/api/change-password', body);
+      text = res.ok ? '' : await errorText(res);
+    }
+    if (res.status === 401 && text === BAD_LOGIN)
+      throw new SourceError('credentials', `hypervisor ${this.baseUrl}: the current password was refused`);
+    if (res.status === 400)
+      throw new SourceError('credentials', `hypervisor ${this.baseUrl}: new password refused: ${text}`);
+    if (!res.ok)
+      throw new SourceError(
+        'http',
+        `hypervisor ${this.baseUrl}/api/change-password: HTTP ${res.status}: ${text}`,
+      );
+    await res.body?.cancel();
+    this.logout();
+  }
+
   /** Forgets the session, as after a hypervisor restart. */
   logout(): void {
     this.cookie = null;
@@ -122,11 +154,12 @@ export class HypervisorClient {
     return readJson(res, `hypervisor ${path}`);
   }
 
-  private async request(method: 'GET' | 'PUT', path: string, body?: unknown): Promise<Response> {
+  private async request(method: 'GET' | 'PUT' | 'POST', path: string, body?: unknown): Promise<Response> {
     const headers: Record<string, string> = {};
     if (this.cookie) headers.cookie = this.cookie;
-    if (method !== 'GET') {
-      headers['content-type'] = 'application/json';
+    if (method !== 'GET') headers['content-type'] = 'application/json';
+    // Only changes under /api/visors/{pk}/ are guarded by a CSRF token.
+    if (method !== 'GET' && path.startsWith('/api/visors/')) {
       const csrf = await this.csrfToken();
       if (csrf) headers['x-csrf-token'] = csrf;
     }

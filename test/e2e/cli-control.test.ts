@@ -210,6 +210,44 @@ describe('skyminer CLI against a running simulator', () => {
     );
   });
 
+  it("shows the hypervisor UI's password and changes it on the hypervisor, the rewards side logging in with it", async () => {
+    const file = join(sim.dir, 'hypervisor-password');
+    expect(await cli('skywire', 'password')).toEqual({
+      code: 0,
+      stdout: 'hypervisor UI user admin, password Skyminer-sim1\n',
+      stderr: '',
+    });
+    const weak = await cli('skywire', 'password', 'set', 'skywire');
+    expect(weak).toEqual({
+      code: 2,
+      stdout: '',
+      stderr:
+        'skyminer: skywire password: the password needs an upper-case letter, a lower-case letter, a digit and a symbol\n',
+    });
+    expect(await readFile(file, 'utf8')).toBe('Skyminer-sim1\n');
+    const set = await cli('skywire', 'password', 'set', 'Nouveau-pass2');
+    expect(set).toMatchObject({ code: 0, stderr: '' });
+    expect(await readFile(file, 'utf8')).toBe('Nouveau-pass2\n');
+    const shown = JSON.parse((await cli('skywire', 'password', '--json')).stdout) as { password: string };
+    expect(shown.password).toBe('Nouveau-pass2');
+    // The change ended the rewards service's session: a good read of the hypervisor after it means the service
+    // logged in again with the new password.
+    const changedAt = Date.now();
+    const readSince = async (): Promise<boolean> => {
+      const json = JSON.parse((await cli('skywire', '--json')).stdout) as {
+        hypervisor: { ok: boolean; age_s: number | null };
+      };
+      const age = json.hypervisor.age_s;
+      return json.hypervisor.ok && age !== null && age + 1 < (Date.now() - changedAt) / 1000;
+    };
+    let fresh = false;
+    for (let i = 0; i < 100 && !fresh; i++) {
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      fresh = await readSince();
+    }
+    expect(fresh).toBe(true);
+  });
+
   it('shows the config in force and checks config files', async () => {
     const shown = await cli('config', 'show');
     expect(shown.code).toBe(0);

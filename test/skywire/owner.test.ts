@@ -14,6 +14,11 @@ import { ControlServer } from '../../firmware/control/server.js';
 import { RewardAddressStore } from '../../firmware/rewards/reward-address.js';
 import { RewardsService } from '../../firmware/rewards/service.js';
 import { compareVersions } from '../../firmware/rewards/version.js';
+import {
+  hypervisorPasswordControl,
+  readHypervisorPassword,
+} from '../../firmware/skywire/hypervisor-account.js';
+import { EmulatedHypervisor } from '../../firmware/skywire/emulated-hypervisor.js';
 import { HypervisorClient } from '../../firmware/skywire/hypervisor-client.js';
 import { skycoinAddressOf } from '../../firmware/skywire/skycoin-address.js';
 import type { SupervisorOperator } from '../../firmware/supervisor/operator.js';
@@ -31,6 +36,7 @@ let binary: string;
 let service: RewardsService;
 let control: ControlServer;
 let socket: string;
+let passwordFile: string;
 
 const operator: SupervisorOperator = {
   view: () => ({
@@ -80,12 +86,15 @@ beforeAll(async () => {
   await service.load();
   await service.pollSummary();
   socket = join(state, 'control.sock');
+  passwordFile = join(state, 'hypervisor-password');
+  await writeFile(passwordFile, `${PASSWORD}\n`, { mode: 0o600 });
   control = new ControlServer(
     operator,
     firmwareSources({
       view: () => operator.view(),
       rewards: () => service,
       hypervisorUi: 'http://192.168.0.2:8000',
+      hypervisorPassword: hypervisorPasswordControl(lab.hypervisorUrl, passwordFile, 25_000),
     }),
     { path: socket, group: null },
   );
@@ -216,5 +225,81 @@ describe('a visor bundle on a real visor', () => {
       () => client.visorsSummary(),
       (v) => v.some((x) => x.localIp === b3.ip),
     );
+  });
+});
+
+// Last in this file: it changes the lab hypervisor's password, which the tests above log in with.
+describe("the hypervisor UI's password on a real hypervisor", () => {
+  const login = (url: string, password: string) =>
+    fetch(`${url}/api/login`, {
+      method: 'POST',
+      body: JSON.stringify({ username: 'admin', password }),
+    }).then(async (r) => ({ status: r.status, cookie: (r.headers.getSetCookie()[0] ?? '').split(';')[0]! }));
+
+  it('answers /api/change-password as the emulated hypervisor does, case by case', async () => {
+    const emulated = new EmulatedHypervisor({ visors: () => [], password: PASSWORD });
+    await emulated.start();
+    try {
+      const answers = async (url: string): Promise<[number, string][]> => {
+        const session = await login(url, PASSWORD);
+        expect(session.status).toBe(200);
+        const post = (cookie: string, body: string) =>
+          fetch(`${url}/api/change-password`, { method: 'POST', headers: { cookie }, body }).then(
+            async (r) => [r.status, await r.text()] as [number, string],
+          );
+        const out: [number, string][] = [];
+        const json = (o: unknown) => JSON.stringify(o);
+        out.push(await post('', json({ old_password: PASSWORD, new_password: 'Nouveau-pass2' })));
+        out.push(await post(session.cookie, 'not json'));
+        out.push(await post(session.cookie, json({ old_password: PASSWORD, extra: 1 })));
+        out.push(
+          await post(session.cookie, json({ old_password: 'Wrong-pass1', new_password: 'Nouveau-pass2' })),
+        );
+        for (const bad of ['skywire', 'Ab1!', 'x'.repeat(65), 'Ünïcode-1', 'Has space1!'])
+          out.push(await post(session.cookie, json({ old_password: PASSWORD, new_password: bad })));
+        // A good change, and straight back, each ending every session.
+        out.push(await post(session.cookie, json({ old_password: PASSWORD, new_password: 'Nouveau-pass2' })));
+        out.push(await post(session.cookie, json({ old_password: 'Nouveau-pass2', new_password: PASSWORD })));
+        const again = await login(url, 'Nouveau-pass2');
+        out.push([again.status, '']);
+        out.push(await post(again.cookie, json({ old_password: 'Nouveau-pass2', new_password: PASSWORD })));
+        return out;
+      };
+      const real = await answers(lab.hypervisorUrl);
+      expect(await answers(emulated.url)).toEqual(real);
+      expect(real.at(-1)).toEqual([200, 'true\n']);
+    } finally {
+      await emulated.stop();
+    }
+  });
+
+  it('shows the password and changes it from the CLI; the rewards client then logs in with the new one', async () => {
+    expect(await cli('skywire', 'password')).toMatchObject({
+      code: 0,
+      stdout: `hypervisor UI user admin, password ${PASSWORD}\n`,
+    });
+    const weak = await cli('skywire', 'password', 'set', 'skywire');
+    expect(weak.code).toBe(2);
+    expect(weak.stderr).toBe(
+      'skyminer: skywire password: the password needs an upper-case letter, a lower-case letter, a digit and a symbol\n',
+    );
+    const set = await cli('skywire', 'password', 'set', 'Nouveau-pass2');
+    expect(set).toMatchObject({ code: 0, stderr: '' });
+    expect(await readFile(passwordFile, 'utf8')).toBe('Nouveau-pass2\n');
+    expect((await login(lab.hypervisorUrl, PASSWORD)).status).toBe(401);
+    const rewards = new HypervisorClient({
+      url: lab.hypervisorUrl,
+      password: () => readHypervisorPassword(passwordFile).then((p) => p ?? ''),
+      timeoutMs: 25_000,
+    });
+    expect(await rewards.visorsSummary()).toHaveLength(3);
+    // The hypervisor no longer takes the old one: a change asked with it is refused, the file kept as it is.
+    await writeFile(passwordFile, `${PASSWORD}\n`, { mode: 0o600 });
+    const refused = await cli('skywire', 'password', 'set', 'Another-pass3');
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toMatch(
+      /^skyminer: hypervisor-password failed: .*incorrect username or password\n$/,
+    );
+    expect(await readFile(passwordFile, 'utf8')).toBe(`${PASSWORD}\n`);
   });
 });

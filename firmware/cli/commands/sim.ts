@@ -19,6 +19,7 @@ import {
 } from '../../sim/scenario.js';
 import { Simulator } from '../../sim/simulator.js';
 import { simLedgerPath } from '../../sim/skywire-sim.js';
+import { PASSWORD_FILE } from '../../skywire/hypervisor-account.js';
 import { renderScreen } from '../../sim/terminal.js';
 import { intOption, numberOption, UsageError } from '../usage-error.js';
 
@@ -146,6 +147,7 @@ export async function simCommand(argv: string[]): Promise<number> {
       hypervisorUrl: values['hypervisor-url'],
       skycoinUrl: values['skycoin-url'],
       ledgerPath: simLedgerPath(config),
+      passwordFile: join(stateDir, PASSWORD_FILE),
       // Faster than a box's slow polling, so the figures move while someone watches.
       summaryPollMs: 2000,
       balancePollMs: 10_000,

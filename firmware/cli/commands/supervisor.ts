@@ -19,7 +19,12 @@ import { UplinkMonitor } from '../../telemetry/uplink.js';
 import type { Config } from '../../config/schema.js';
 import { DEFAULT_CONTROL_PATH } from '../../control/client.js';
 import { sshAttach } from '../../control/sources.js';
-import { PASSWORD_FILE, readHypervisorPassword } from '../../skywire/hypervisor-account.js';
+import { splitCredentials } from '../../skywire/source-error.js';
+import {
+  hypervisorPasswordControl,
+  PASSWORD_FILE,
+  readHypervisorPassword,
+} from '../../skywire/hypervisor-account.js';
 import { HypervisorClient } from '../../skywire/hypervisor-client.js';
 import { skywireDataDir } from '../../skywire/visor-host.js';
 import { SkycoinClient } from '../../skywire/skycoin-client.js';
@@ -113,6 +118,9 @@ export async function supervisorCommand(argv: string[]): Promise<number> {
   const uplink = new UplinkMonitor(new DirectoryRoot('/'), { logger });
   uplink.start();
   const timeoutMs = config.skywire.request_timeout_ms;
+  const passwordFile = join(skywireDataDir(config.supervisor.state_dir), PASSWORD_FILE);
+  const ownPassword =
+    !config.skywire.password && splitCredentials(config.skywire.hypervisor_url).password === undefined;
   const manager = composeManager({
     config,
     keyFor: keys.keyFor,
@@ -139,13 +147,13 @@ export async function supervisorCommand(argv: string[]): Promise<number> {
           username: config.skywire.username,
           // None configured: the password the manager's agent made with the hypervisor's account, read at each login.
           password:
-            config.skywire.password ||
-            (() =>
-              readHypervisorPassword(join(skywireDataDir(config.supervisor.state_dir), PASSWORD_FILE)).then(
-                (p) => p ?? '',
-              )),
+            config.skywire.password || (() => readHypervisorPassword(passwordFile).then((p) => p ?? '')),
           timeoutMs,
         }),
+        // The firmware-made password is the owner's to read and change; a configured one is changed in the config.
+        ...(ownPassword
+          ? { password: hypervisorPasswordControl(config.skywire.hypervisor_url, passwordFile, timeoutMs) }
+          : {}),
         skycoin: new SkycoinClient({ url: config.skywire.skycoin_url, timeoutMs }),
       },
       attach: sshAttach((n) => boardAddress(config, n), {

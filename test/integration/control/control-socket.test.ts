@@ -296,7 +296,7 @@ describe('control socket', () => {
       [
         1,
         'bad-request',
-        'unknown method; methods: hello, view, events, follow, operate, disks, rewards, reward-address, skywire, panel, config, attach, update',
+        'unknown method; methods: hello, view, events, follow, operate, disks, rewards, reward-address, skywire, hypervisor-password, panel, config, attach, update',
       ],
       [2, 'bad-request', 'operation: Invalid option: expected one of "on"|"off"|"reset"|"cycle"|"release"'],
       [3, 'bad-request', 'board: Too small: expected number to be >=1'],
@@ -345,10 +345,50 @@ describe('control socket', () => {
     );
   });
 
+  it("checks a new hypervisor password against the hypervisor's rules before handing it on", async () => {
+    const set: string[] = [];
+    const { client } = await serve({
+      hypervisorPassword: {
+        show: () => Promise.resolve('Skyminer-old1'),
+        set: (p) => {
+          set.push(p);
+          return p === 'Refused-byHV2'
+            ? Promise.reject(new Error('new password refused'))
+            : Promise.resolve();
+        },
+      },
+    });
+    expect(await client.request({ method: 'hypervisor-password', action: 'show' })).toEqual({
+      password: 'Skyminer-old1',
+    });
+    await expect(
+      client.request({ method: 'hypervisor-password', action: 'set', password: 'skywire' }),
+    ).rejects.toEqual(
+      new ControlRequestError(
+        'usage',
+        'the password needs an upper-case letter, a lower-case letter, a digit and a symbol',
+      ),
+    );
+    await expect(client.request({ method: 'hypervisor-password', action: 'set' })).rejects.toEqual(
+      new ControlRequestError('usage', 'name the new password'),
+    );
+    expect(set).toEqual([]);
+    await expect(
+      client.request({ method: 'hypervisor-password', action: 'set', password: 'Refused-byHV2' }),
+    ).rejects.toEqual(new ControlRequestError('failed', 'hypervisor-password failed: new password refused'));
+    expect(
+      await client.request({ method: 'hypervisor-password', action: 'set', password: 'Nouveau-pass2' }),
+    ).toEqual({ changed: true });
+    expect(set).toEqual(['Refused-byHV2', 'Nouveau-pass2']);
+  });
+
   it('says when a source is not available, and serves it when it is', async () => {
     const { client } = await serve();
     await expect(client.request({ method: 'disks' })).rejects.toEqual(
       new ControlRequestError('not-available', 'disk data is not available on this box'),
+    );
+    await expect(client.request({ method: 'hypervisor-password', action: 'show' })).rejects.toEqual(
+      new ControlRequestError('not-available', "the hypervisor's password is not available on this box"),
     );
     await expect(client.request({ method: 'panel', action: 'dim' })).rejects.toThrow(
       'the front panel is not available',

@@ -100,6 +100,42 @@ describe('command parsing', () => {
     });
   });
 
+  it("reads the hypervisor password commands, refusing a new password the hypervisor's rules refuse", () => {
+    const base = { name: 'skywire', json: false, yes: false };
+    expect(parse('skywire password')).toEqual({ ok: true, command: { ...base, password: {} } });
+    expect(parse('skywire password set Nouveau-pass2')).toEqual({
+      ok: true,
+      command: { ...base, password: { set: 'Nouveau-pass2' } },
+    });
+    expect(parse('skywire password set skywire')).toEqual({
+      ok: false,
+      error:
+        'skywire password: the password needs an upper-case letter, a lower-case letter, a digit and a symbol',
+    });
+    expect(parse('skywire password set Ab1!')).toEqual({
+      ok: false,
+      error: 'skywire password: the password must be 6 to 64 characters',
+    });
+    expect(parse('skywire password set')).toEqual({
+      ok: false,
+      error: 'skywire: password set needs the new password; usage: skywire [password [set <new password>]]',
+    });
+    expect(parse('skywire password set Two words1!')).toMatchObject({
+      ok: false,
+      error: expect.stringContaining('the password is one word: no spaces') as unknown,
+    });
+    expect(parse('skywire pasword')).toMatchObject({
+      ok: false,
+      error: expect.stringContaining('unknown action "pasword"') as unknown,
+    });
+    expect(parse('skywire password show')).toMatchObject({
+      ok: false,
+      error: expect.stringContaining('unknown password action "show"') as unknown,
+    });
+    expect(complete('skywire p', 4)).toEqual([['password '], 'p']);
+    expect(complete('skywire password ', 4)).toEqual([['set '], '']);
+  });
+
   it('takes a reward address only when it is a Skycoin address, saying what is wrong with it', () => {
     const address = '2jBbGxZRGoQG1mqhPBnXnLTxK6oxsTf8os6';
     expect(parse(`rewards address ${address}`)).toEqual({
