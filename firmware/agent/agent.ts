@@ -43,6 +43,8 @@ export interface AgentOptions {
   reboot?: () => void;
   /** The manager sent the box's hypervisor key (see protocol/messages.ts `hypervisor-key`). */
   onHypervisorKey?: (pk: string) => void;
+  /** The manager sent the box's reward address for the visor's own file (protocol/messages.ts `reward-address`). */
+  onRewardAddress?: (address: string) => void;
   /** The wall clock stamped into heartbeats. */
   now?: () => number;
   /** The board's update machinery: its firmware rides in every heartbeat, and it takes the manager's orders. */
@@ -222,6 +224,11 @@ export class Agent {
     if (message.type === 'hypervisor-key') {
       // No acknowledgement: the next heartbeats carry the key the visor trusts, which is what the manager checks.
       this.options.onHypervisorKey?.(message.pk);
+      return;
+    }
+    if (message.type === 'reward-address') {
+      // The same: the next heartbeats carry what the visor's reward.txt holds.
+      this.options.onRewardAddress?.(message.address);
       return;
     }
     this.reply(from, { type: 'command-ack', board: message.board, boot_id: this.bootId, seq: message.seq });

@@ -127,7 +127,12 @@ export function composeBoard(options: BoardSoftwareOptions): BoardSoftware {
     ...(options.join ? { join: options.join } : {}),
     checks: defaultChecks(hw.root, healthLimits(config.agent), hw.statfs),
     telemetry: () => heartbeatFigures(sampler.latest(), disks.reports(), figures, visor?.figures() ?? null),
-    ...(visor ? { onHypervisorKey: (pk: string) => void visor.setHypervisorKey(pk) } : {}),
+    ...(visor
+      ? {
+          onHypervisorKey: (pk: string) => void visor.setHypervisorKey(pk),
+          onRewardAddress: (address: string) => void visor.setRewardAddress(address),
+        }
+      : {}),
     logger,
     datagrams: hw.network.datagrams,
     // On the manager the supervisor owns the watchdog: a device opens only once, and a hung supervisor must reset it.

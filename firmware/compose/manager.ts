@@ -126,8 +126,10 @@ export function composeManager(options: ManagerSoftwareOptions): ManagerSoftware
   const { config, hardware: hw, logger } = options;
   const settings = supervisorSettings(config);
   const join = options.join && options.join.windowMs > 0 ? options.join : undefined;
-  const supervisor = new Supervisor({
+  const supervisor: Supervisor = new Supervisor({
     ...settings,
+    // A visor the hypervisor cannot reach gets the reward address on the board itself (its agent writes it).
+    rewardAddressFor: (board): string | null => rewards?.onBoardAddressFor(board) ?? null,
     ...(join
       ? {
           join: {
@@ -155,9 +157,14 @@ export function composeManager(options: ManagerSoftwareOptions): ManagerSoftware
     ...(options.events ? { events: options.events } : {}),
   });
   // Rewards figures from the hypervisor and a Skycoin node; either being away only marks the figures stale.
-  const rewards =
+  const rewards: RewardsService | undefined =
     config.rewards.enabled && hw.skywire
-      ? rewardsServiceFromConfig(config, { ...hw.skywire, logger })
+      ? rewardsServiceFromConfig(config, {
+          ...hw.skywire,
+          logger,
+          onBoardAddress: (board): string | null =>
+            supervisor.telemetryOf(board)?.visor?.reward_address ?? null,
+        })
       : undefined;
   const rollout = hw.update
     ? new RolloutLoop({

@@ -2,7 +2,6 @@ import type { BoardStatus } from '../supervisor/board-state.js';
 import type { SupervisorEvent } from '../supervisor/event-log.js';
 import type { BoardView, BoxView } from '../supervisor/view.js';
 import type { DiskJson, RewardsJson, SkywireJson } from '../control/sources.js';
-import type { AddressStanding } from '../rewards/reward-address.js';
 
 /** Every line the console and the CLI print fits an 80-column terminal. */
 export const WIDTH = 80;
@@ -325,15 +324,17 @@ function addressLines(r: RewardsJson): string[] {
   const chosen = r.box.reward_address;
   if (chosen === null)
     return ['Reward address: none chosen (rewards address <address> sets it on every board)'];
-  const words: Record<Exclude<AddressStanding, 'none'>, string> = {
-    set: 'set on',
-    setting: 'being set on',
-    failed: 'failed on',
-    unreachable: 'not listed by the hypervisor:',
-  };
-  const parts = (['set', 'setting', 'failed', 'unreachable'] as const).flatMap((standing) => {
-    const ns = r.boards.filter((x) => x.reward_address_status === standing).map((x) => x.board);
-    return ns.length ? [`${words[standing]} ${ns.length === 1 ? 'board' : 'boards'} ${ns.join(', ')}`] : [];
+  const boardsOf = (ns: number[]) => `${ns.length === 1 ? 'board' : 'boards'} ${ns.join(', ')}`;
+  const groups: [string, (x: RewardsJson['boards'][number]) => boolean][] = [
+    ['set on', (x) => x.reward_address_status === 'set' && x.reward_address_via !== 'board'],
+    ['set on the board itself (not listed by the hypervisor):', (x) => x.reward_address_via === 'board'],
+    ['being set on', (x) => x.reward_address_status === 'setting'],
+    ['failed on', (x) => x.reward_address_status === 'failed'],
+    ['not listed by the hypervisor:', (x) => x.reward_address_status === 'unreachable'],
+  ];
+  const parts = groups.flatMap(([words, pick]) => {
+    const ns = r.boards.filter(pick).map((x) => x.board);
+    return ns.length ? [`${words} ${boardsOf(ns)}`] : [];
   });
   return [
     clean(`Reward address: ${chosen}`),

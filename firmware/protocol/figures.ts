@@ -50,6 +50,11 @@ export const skywirePk = z
   .string()
   .regex(/^0[23][0-9a-f]{64}$/, 'expected a Skywire public key (66 hex digits)');
 
+/** A Skycoin address's form (base58, 26 to 35 characters); its checksum is checked where it is chosen. */
+export const skycoinAddressText = z
+  .string()
+  .regex(/^[1-9A-HJ-NP-Za-km-z]{26,35}$/, 'expected a Skycoin address (26 to 35 base58 characters)');
+
 /** Where the board's visor service is: `no-key` is a worker still waiting for the hypervisor's key. */
 export const visorStatuses = ['no-key', 'starting', 'running', 'stopping', 'waiting', 'stopped'] as const;
 
@@ -83,6 +88,8 @@ export const visorFiguresSchema = z.object({
   tx_bytes: figure,
   rx_bps: figure,
   tx_bps: figure,
+  /** The reward address in the visor's own `reward.txt`, which it reads at every request; null when none. */
+  reward_address: skycoinAddressText.nullable().catch(null).default(null),
 });
 
 /** At most this many disks ride in a heartbeat; a board has one or two SATA ports. */

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { parseHeartbeatFigures, skywirePk, type HeartbeatFigures } from './figures.js';
+import { parseHeartbeatFigures, skycoinAddressText, skywirePk, type HeartbeatFigures } from './figures.js';
 
 /** The largest datagram we accept; a heartbeat is a few hundred bytes. */
 export const MAX_DATAGRAM = 4096;
@@ -109,6 +109,19 @@ export const hypervisorKeySchema = z.strictObject({
   pk: skywirePk,
 });
 
+/**
+ * Manager to agent: the box's reward address, for a board whose visor the hypervisor cannot reach (or failed to set
+ * it through). The agent writes it to the visor's own `reward.txt`, which the visor reads at every request; its
+ * next heartbeats report what the file holds. Bound to the boot and rising like a command, as the hypervisor key.
+ */
+export const rewardAddressSchema = z.strictObject({
+  type: z.literal('reward-address'),
+  board,
+  boot_id: bootId,
+  seq: z.int().min(0),
+  address: skycoinAddressText,
+});
+
 export const commandAckSchema = z.strictObject({
   type: z.literal('command-ack'),
   board,
@@ -124,15 +137,21 @@ export type ProbeAnswer = z.infer<typeof probeAnswerSchema>;
 export type Command = z.infer<typeof commandSchema>;
 export type CommandAck = z.infer<typeof commandAckSchema>;
 export type HypervisorKey = z.infer<typeof hypervisorKeySchema>;
+export type RewardAddressOrder = z.infer<typeof rewardAddressSchema>;
 export type FirmwareReportWire = z.infer<typeof firmwareReport>;
 export type UpdateOrderWire = NonNullable<Command['update']>;
 
 /** What agents send to the supervisor, and what the supervisor sends to agents. */
 export type AgentMessage = Heartbeat | ProbeAnswer | CommandAck;
-export type ManagerMessage = Probe | Command | HypervisorKey;
+export type ManagerMessage = Probe | Command | HypervisorKey | RewardAddressOrder;
 
 const agentMessage = z.discriminatedUnion('type', [heartbeatWire, probeAnswerSchema, commandAckSchema]);
-const managerMessage = z.discriminatedUnion('type', [probeSchema, commandSchema, hypervisorKeySchema]);
+const managerMessage = z.discriminatedUnion('type', [
+  probeSchema,
+  commandSchema,
+  hypervisorKeySchema,
+  rewardAddressSchema,
+]);
 
 export type Decoded<T> = { ok: true; message: T } | { ok: false; error: string };
 

@@ -29,7 +29,7 @@ export function visorAddress(config: Config, board: number): string {
 export function rewardsServiceFromConfig(
   config: Config,
   parts: Pick<RewardsServiceOptions, 'hypervisor' | 'skycoin'> &
-    Partial<Pick<RewardsServiceOptions, 'now' | 'summaryPollMs' | 'balancePollMs'>> & {
+    Partial<Pick<RewardsServiceOptions, 'now' | 'summaryPollMs' | 'balancePollMs' | 'onBoardAddress'>> & {
       ledger?: string | null;
       logger?: Logger;
     },
@@ -60,6 +60,7 @@ export function rewardsServiceFromConfig(
     balancePollMs: parts.balancePollMs ?? r.balance_poll_s * 1000,
     staleAfterMs: r.stale_after_s * 1000,
     ...(parts.now ? { now: parts.now } : {}),
+    ...(parts.onBoardAddress ? { onBoardAddress: parts.onBoardAddress } : {}),
     logger: parts.logger ?? silentLogger,
   });
 }

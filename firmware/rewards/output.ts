@@ -1,5 +1,5 @@
 import { utcDateText } from '../config/utc-date.js';
-import type { AddressStanding } from './reward-address.js';
+import type { AddressStanding, AddressWay } from './reward-address.js';
 import type { RewardsView } from './service.js';
 import type { FloorStanding } from './version-floor.js';
 
@@ -22,6 +22,8 @@ export interface BoardRewardsJson {
   /** The address the visor reports, and whether the box's address took there (reward-address.ts). */
   reward_address: string | null;
   reward_address_status: AddressStanding;
+  /** Where it is set, which way: through the hypervisor, or on the board itself (its visor's reward.txt). */
+  reward_address_via: AddressWay | null;
   reward_address_error: string | null;
 }
 
@@ -64,6 +66,7 @@ export function rewardsJson(view: RewardsView): RewardsJson {
       warnings: [...b.warnings],
       reward_address: b.rewardAddress,
       reward_address_status: b.addressStanding,
+      reward_address_via: b.addressWay,
       reward_address_error: b.addressError,
     })),
     box: {

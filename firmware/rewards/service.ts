@@ -7,6 +7,7 @@ import {
   checkRewardAddress,
   planRewardAddress,
   type AddressStanding,
+  type AddressWay,
   type KeptAddress,
   type RewardAddressStore,
   type VisorAddressState,
@@ -59,6 +60,8 @@ export interface RewardsServiceOptions {
   logger?: Logger;
   /** Saves of the running uptime are spaced by this much; day ends and payouts save at once. */
   saveEveryMs?: number;
+  /** The address board n's own visor file holds, as its heartbeat says; none: no board reports it. */
+  onBoardAddress?: (board: number) => string | null;
 }
 
 export interface BoardRewards {
@@ -80,6 +83,8 @@ export interface BoardRewards {
   rewardAddress: string | null;
   /** Whether the box's reward address took on this board's visor (reward-address.ts). */
   addressStanding: AddressStanding;
+  /** Where it is set, which way it was seen: through the hypervisor, or on the board itself. */
+  addressWay: AddressWay | null;
   /** Why setting it failed last; null when it did not. */
   addressError: string | null;
   dmsgRoundTripMs: number | null;
@@ -130,12 +135,16 @@ interface BoardState {
 }
 
 /** The board numbers and their figures, as a reward address plan reads them. */
-function addressStates(boards: Map<number, BoardState>): VisorAddressState[] {
+function addressStates(
+  boards: Map<number, BoardState>,
+  onBoard?: (board: number) => string | null,
+): VisorAddressState[] {
   return [...boards].map(([board, s]) => ({
     board,
     pk: s.figures?.online ? s.figures.pk : null,
     reported: s.figures?.online ? s.figures.rewardAddress : null,
     lastError: s.addressError,
+    onBoard: onBoard?.(board) ?? null,
   }));
 }
 
@@ -297,6 +306,21 @@ export class RewardsService {
     return this.view();
   }
 
+  /**
+   * The box's address for board n to write in its visor's own reward.txt, when the hypervisor cannot set it there
+   * (the visor is not listed, or the hypervisor's try failed); null otherwise. The supervisor sends it with its
+   * answer to the board's heartbeat.
+   */
+  onBoardAddressFor(board: number): string | null {
+    const address = this.address?.address ?? null;
+    if (address === null || !this.options.onBoardAddress) return null;
+    const state = this.boards.get(board);
+    if (!state) return null;
+    const one = new Map([[board, state]]);
+    const plan = planRewardAddress(address, addressStates(one, this.options.onBoardAddress));
+    return plan.onBoard.includes(board) ? address : null;
+  }
+
   /** Sets the box's address on every listed visor that does not report it (one try per read of the hypervisor). */
   private async applyAddress(): Promise<void> {
     const setter = this.options.hypervisor.setRewardAddress?.bind(this.options.hypervisor);
@@ -350,7 +374,7 @@ export class RewardsService {
     const { minVersion, minVersionFromMs, thresholdPct, staleAfterMs } = this.options;
     const boards: BoardRewards[] = [];
     const address = this.address?.address ?? null;
-    const addressPlan = planRewardAddress(address, addressStates(this.boards));
+    const addressPlan = planRewardAddress(address, addressStates(this.boards, this.options.onBoardAddress));
     for (const [board, state] of this.boards) {
       const f = state.figures;
       const today = this.ledger.today[String(board)];
@@ -383,6 +407,7 @@ export class RewardsService {
         warnings: seen && e.warning ? [e.warning] : [],
         rewardAddress: state.known?.rewardAddress ?? null,
         addressStanding: addressPlan.standing.get(board)!,
+        addressWay: addressPlan.way.get(board) ?? null,
         addressError: state.addressError,
         dmsgRoundTripMs: f?.online ? f.dmsgRoundTripMs : null,
       });

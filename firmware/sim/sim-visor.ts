@@ -107,4 +107,14 @@ export class SimVisorHost implements VisorHost {
   traffic(): Promise<TransportBytes | null> {
     return Promise.resolve(this.process ? (this.options.emulated?.traffic() ?? null) : null);
   }
+
+  /** The emulated visor's reward address is its reward.txt: the hypervisor and the board see the same one. */
+  rewardAddress(): Promise<string | null> {
+    return Promise.resolve(this.options.emulated?.rewardAddress || null);
+  }
+
+  setRewardAddress(address: string): Promise<void> {
+    if (this.options.emulated) this.options.emulated.rewardAddress = address;
+    return Promise.resolve();
+  }
 }

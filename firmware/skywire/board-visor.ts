@@ -41,6 +41,8 @@ export class BoardVisor {
   private lastError = '';
   /** Why the visor could not be set up (its config not written), for the heartbeat. */
   private setupError: string | null = null;
+  /** What the visor's reward.txt held at the last look. */
+  private reward: string | null = null;
 
   constructor(private readonly options: BoardVisorOptions) {
     this.now = options.now ?? Date.now;
@@ -62,6 +64,7 @@ export class BoardVisor {
       const { host, role } = this.options;
       const keys = await host.keys();
       this.pk = keys.pk;
+      await this.readReward();
       const present = await host.configured();
       if (role === 'hypervisor' && present?.role !== 'hypervisor')
         await host.configure('hypervisor', keys.pk);
@@ -99,6 +102,20 @@ export class BoardVisor {
     });
   }
 
+  /**
+   * The box's reward address, as the manager sent it for a visor its hypervisor cannot reach: written to the visor's
+   * own reward.txt, which the visor reads at every request, so no restart is needed.
+   */
+  setRewardAddress(address: string): Promise<void> {
+    const host = this.options.host;
+    if (!host.setRewardAddress || address === this.reward) return Promise.resolve();
+    return this.serial(async () => {
+      await host.setRewardAddress!(address);
+      this.logger.info(`visor: reward address ${address} written to its reward.txt, as the manager asked`);
+      await this.readReward();
+    });
+  }
+
   async stop(): Promise<void> {
     this.stopped = true;
     await this.chain;
@@ -129,6 +146,7 @@ export class BoardVisor {
       tx_bytes: this.traffic?.bytes.sent ?? null,
       rx_bps: live ? (this.rate?.rxBps ?? null) : null,
       tx_bps: live ? (this.rate?.txBps ?? null) : null,
+      reward_address: this.reward,
     };
   }
 
@@ -138,6 +156,8 @@ export class BoardVisor {
   }
 
   private async probe(): Promise<boolean> {
+    // The hypervisor sets it through the visor's RPC, which rewrites the file: read it again at every probe.
+    await this.readReward();
     try {
       this.info = await this.options.host.info();
     } catch (err) {
@@ -149,6 +169,10 @@ export class BoardVisor {
     await this.readTraffic();
     if (this.options.account && !this.accountDone && !this.accountBusy) void this.ensureAccount();
     return true;
+  }
+
+  private async readReward(): Promise<void> {
+    this.reward = (await this.options.host.rewardAddress?.().catch(() => null)) ?? null;
   }
 
   private async readTraffic(): Promise<void> {

@@ -53,6 +53,10 @@ export interface VisorHost {
    * exit: a second visor would die on its ports.
    */
   reclaim?(): Promise<void>;
+  /** The address in the visor's own `reward.txt`; null when there is none (or not a readable one). */
+  rewardAddress?(): Promise<string | null>;
+  /** Writes the visor's `reward.txt` whole (the visor reads it at every request, running or not). */
+  setRewardAddress?(address: string): Promise<void>;
 }
 
 export interface SkywireHostOptions {
@@ -77,6 +81,8 @@ const run = promisify(execFile);
 /** The key file: the visor's key pair as JSON, readable by root only. */
 export const KEYS_FILE = 'visor-keys.json';
 export const CONFIG_FILE = 'skywire.json';
+/** The visor's reward address, in its local folder (skywire's visorconfig.RewardFile). */
+export const REWARD_FILE = 'reward.txt';
 
 /** The real visor: `skywire visor -c <dir>/skywire.json`, its keys and config under `dir`. */
 export class SkywireHost implements VisorHost {
@@ -214,6 +220,19 @@ export class SkywireHost implements VisorHost {
       throw new VisorInfoError(`skywire cli ${args.join(' ')}: ${err.message.split('\n')[0]}`);
     });
     return stdout;
+  }
+
+  async rewardAddress(): Promise<string | null> {
+    const text = await readFile(join(this.options.dir, 'local', REWARD_FILE), 'utf8').catch(() => null);
+    const address = text?.trim();
+    return address ? address : null;
+  }
+
+  async setRewardAddress(address: string): Promise<void> {
+    const local = join(this.options.dir, 'local');
+    await mkdir(local, { recursive: true });
+    // As `skywire cli reward` writes it: the address alone, no newline, readable by the visor's apps.
+    await writeFileAtomic(join(local, REWARD_FILE), address, 0o644);
   }
 
   async traffic(nowMs: number): Promise<TransportBytes | null> {

@@ -24,6 +24,7 @@ import { loadState, persistentKey, saveState, toSaved, type SavedBoard } from '.
 import { diskEvents } from './disk-events.js';
 import { boxHypervisorKey, hypervisorKeyDue } from './hypervisor-key.js';
 import { trialAckDue } from './trial-ack.js';
+import { rewardAddressDue } from './reward-address-order.js';
 import { visorEvents } from './visor-events.js';
 import { INITIAL_NETWORK, judgeNetwork, type NetworkMemory, type Uplink } from './network-silence.js';
 import type { BoxView } from './view.js';
@@ -80,6 +81,11 @@ export interface SupervisorOptions {
    * None: no board joins over the network (each needs the box secret on its card).
    */
   join?: { policy: Omit<JoinPolicy, 'boards'>; attachLine?: string };
+  /**
+   * The reward address to write on board n itself (the rewards service's choice for a visor its hypervisor cannot
+   * reach); null: none to send. None: the supervisor never sends one.
+   */
+  rewardAddressFor?: (board: number) => string | null;
 }
 
 /**
@@ -112,6 +118,7 @@ export class Supervisor implements SupervisorOperator {
   private readonly keySentAt = new Map<number, number>();
   /** The boot each board's trial was last acknowledged in, and when (see trial-ack.ts). */
   private readonly trialAckedAt = new Map<number, { bootId: string; at: number }>();
+  private readonly rewardSentAt = new Map<number, number>();
   /** Rises across supervisor restarts too (it starts from the clock), as the agents' command guard needs. */
   private commandSeq = Date.now() * 1000;
   /** Line operations run one after another per board, so a pulse never interleaves with a power switch. */
@@ -259,6 +266,11 @@ export class Supervisor implements SupervisorOperator {
   /** The current belief about one board (for tests and the simulator). */
   state(board: number): BoardState | undefined {
     return this.states.get(board);
+  }
+
+  /** The figures of board n's latest heartbeat, without building the whole view. */
+  telemetryOf(board: number): HeartbeatFigures | undefined {
+    return this.states.get(board)?.telemetry;
   }
 
   view(): BoxView {
@@ -466,6 +478,7 @@ export class Supervisor implements SupervisorOperator {
           this.record(board, e.event, e.details);
         this.offerHypervisorKey(board, message.boot_id, after, at);
         this.acknowledgeTrial(board, message.boot_id, message.firmware, message.health.ok, at);
+        this.offerRewardAddress(board, message.boot_id, after, at);
         return;
       }
       case 'probe-answer': {
@@ -522,6 +535,28 @@ export class Supervisor implements SupervisorOperator {
     if (!trialAckDue({ firmware, healthy, bootId, last, now: at })) return;
     this.trialAckedAt.set(board, { bootId, at });
     this.sendUpdate(board, 'commit');
+  }
+
+  /**
+   * The answer to a heartbeat of a board whose visor the rewards service wants set on the board itself (its
+   * hypervisor cannot reach it): the box's reward address for the visor's reward.txt, sealed like the hypervisor key.
+   */
+  private offerRewardAddress(
+    board: number,
+    bootId: string,
+    figures: HeartbeatFigures | undefined,
+    at: number,
+  ): void {
+    const wanted = this.options.rewardAddressFor?.(board) ?? null;
+    if (!rewardAddressDue({ figures, wanted, lastSentAt: this.rewardSentAt.get(board), now: at })) return;
+    this.rewardSentAt.set(board, at);
+    this.sendTo(board, {
+      type: 'reward-address',
+      board,
+      boot_id: bootId,
+      seq: ++this.commandSeq,
+      address: wanted!,
+    });
   }
 
   /** The heartbeat still counts as a sign of life; only its figures are lost. Logged when the reason changes. */

@@ -110,6 +110,36 @@ describe('rewards in the simulated Skyminer', () => {
     expect(sim.rewards!.view().boards[3]!.rxBps).toBeGreaterThan(0);
   });
 
+  it('sets the reward address on the board itself for a visor the hypervisor cannot reach, and says which way took', async () => {
+    const { sim, clock } = await startSim();
+    await waitFor('every visor listed', () => sim.rewards!.view().boards.every((b) => b.online));
+    // Board 3's visor runs but has lost its link to the hypervisor: the hypervisor no longer lists it.
+    const visor3 = sim.skywire!.visors[2]!;
+    visor3.stop(clock.now());
+    await waitFor('board 3 not listed', () => !sim.rewards!.view().boards[2]!.online);
+    const address = '2jBbGxZRGoQG1mqhPBnXnLTxK6oxsTf8os6';
+    await sim.rewards!.setRewardAddress(address);
+    const ways = () =>
+      rewardsJson(sim.rewards!.view()).boards.map((b) => [
+        b.board,
+        b.reward_address_status,
+        b.reward_address_via,
+      ]);
+    await waitFor('board 3 set on the board', () => ways()[2]![2] === 'board');
+    expect(ways()).toEqual([
+      [1, 'set', 'hypervisor'],
+      [2, 'set', 'hypervisor'],
+      [3, 'set', 'board'],
+      [4, 'set', 'hypervisor'],
+    ]);
+    // The agent wrote the visor's own file, which the heartbeat reports and the hypervisor reads once it is back.
+    expect(visor3.rewardAddress).toBe(address);
+    expect(sim.supervisor.telemetryOf(3)?.visor?.reward_address).toBe(address);
+    visor3.start(clock.now());
+    await waitFor('board 3 set through the hypervisor', () => ways()[2]![2] === 'hypervisor');
+    expect(ways()[2]).toEqual([3, 'set', 'hypervisor']);
+  });
+
   it('reads an external hypervisor given by URL with credentials, matching visors by local_ip', async () => {
     const visors = [2, 3].map(
       (n) => new EmulatedVisor({ pk: emulatedPk(`ext${n}`), localIp: `192.168.0.${n + 1}` }),

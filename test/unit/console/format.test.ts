@@ -60,6 +60,7 @@ const rewards: RewardsJson = {
       warnings: ['version v1.3.28 below v1.3.50, required from 2026-05-22 (in 3 days)'],
       reward_address: '2jBbGxZRGoQG1mqhPBnXnLTxK6oxsTf8os6',
       reward_address_status: 'set',
+      reward_address_via: 'hypervisor',
       reward_address_error: null,
     },
     {
@@ -76,6 +77,7 @@ const rewards: RewardsJson = {
       warnings: [],
       reward_address: null,
       reward_address_status: 'unreachable',
+      reward_address_via: null,
       reward_address_error: null,
     },
   ],

@@ -27,6 +27,7 @@ const visorFigures = (over: Partial<BoardVisorFigures> = {}): BoardVisorFigures 
   tx_bytes: null,
   rx_bps: null,
   tx_bps: null,
+  reward_address: null,
   ...over,
 });
 

@@ -85,7 +85,36 @@ describe('the reward address plan', () => {
 
   it('does nothing before an address is chosen', () => {
     const plan = planRewardAddress(null, [{ board: 1, pk: 'a', reported: OLD, lastError: null }]);
-    expect(plan).toEqual({ set: [], standing: new Map([[1, 'none']]) });
+    expect(plan).toEqual({ set: [], onBoard: [], standing: new Map([[1, 'none']]), way: new Map() });
+  });
+
+  it('sets it on the board itself for a visor the hypervisor cannot reach or failed to set, and says which way took', () => {
+    const plan = planRewardAddress(NEW, [
+      { board: 1, pk: 'a', reported: NEW, lastError: null, onBoard: NEW },
+      { board: 2, pk: null, reported: null, lastError: null, onBoard: OLD },
+      { board: 3, pk: null, reported: null, lastError: null, onBoard: NEW },
+      { board: 4, pk: 'd', reported: OLD, lastError: 'HTTP 500: boom', onBoard: OLD },
+      { board: 5, pk: 'e', reported: OLD, lastError: null, onBoard: OLD },
+      { board: 6, pk: null, reported: null, lastError: null, onBoard: null },
+    ]);
+    // Through the hypervisor where it lists the visor; on the board where it does not, or where it failed.
+    expect(plan.set).toEqual([
+      { board: 4, pk: 'd' },
+      { board: 5, pk: 'e' },
+    ]);
+    expect(plan.onBoard).toEqual([2, 4, 6]);
+    expect([...plan.standing]).toEqual([
+      [1, 'set'],
+      [2, 'unreachable'],
+      [3, 'set'],
+      [4, 'failed'],
+      [5, 'setting'],
+      [6, 'unreachable'],
+    ]);
+    expect([...plan.way]).toEqual([
+      [1, 'hypervisor'],
+      [3, 'board'],
+    ]);
   });
 
   it('refuses a mistyped address with one line naming what is wrong', () => {

@@ -82,6 +82,7 @@ describe('rewards service', () => {
       warnings: [],
       reward_address: ADDR,
       reward_address_status: 'none',
+      reward_address_via: null,
       reward_address_error: null,
     });
     expect(json.box).toEqual({
@@ -186,6 +187,7 @@ describe('rewards service', () => {
       warnings: [],
       reward_address: null,
       reward_address_status: 'none',
+      reward_address_via: null,
       reward_address_error: null,
     });
   });

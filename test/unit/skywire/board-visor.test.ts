@@ -69,6 +69,15 @@ class FakeHost implements VisorHost {
     });
   }
   traffic = () => Promise.resolve({ ...this.bytes });
+  /** The visor's reward.txt. */
+  reward: string | null = null;
+  rewardWrites = 0;
+  rewardAddress = () => Promise.resolve(this.reward);
+  setRewardAddress(address: string): Promise<void> {
+    this.rewardWrites++;
+    this.reward = address;
+    return Promise.resolve();
+  }
 }
 
 const policy = { ...DEFAULT_VISOR_POLICY, backoffMs: 1000, maxBackoffMs: 8000 };
@@ -106,6 +115,22 @@ describe("the board's visor service", () => {
     });
     await visor.stop();
     expect(host.running).toBeUndefined();
+  });
+
+  it("writes the reward address the manager sends into the visor's own file, visor running or not, and reports it", async () => {
+    const ADDRESS = '2jBbGxZRGoQG1mqhPBnXnLTxK6oxsTf8os6';
+    host.reward = 'SkyminerSimRewardAddr1111111111111';
+    const visor = new BoardVisor({ host, role: 'visor', policy });
+    await visor.start();
+    // No hypervisor key yet, so no visor running: the file is the way in.
+    expect(visor.figures()).toMatchObject({ status: 'no-key', reward_address: host.reward });
+    await visor.setRewardAddress(ADDRESS);
+    expect(host.reward).toBe(ADDRESS);
+    expect(visor.figures().reward_address).toBe(ADDRESS);
+    expect(host.processes).toHaveLength(0); // read at every request: no restart needed
+    await visor.setRewardAddress(ADDRESS);
+    expect(host.rewardWrites).toBe(1);
+    await visor.stop();
   });
 
   it('keeps a present hypervisor config instead of writing it again at every start', async () => {

@@ -1,6 +1,6 @@
 // Which skywire binary a board's visor service starts: the image's until a signed visor bundle is installed, then
 // the installed one, and the image's again if the installed one goes away.
-import { chmod, mkdir, mkdtemp, readFile, rm, symlink, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, mkdtemp, readdir, readFile, rm, stat, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -32,6 +32,19 @@ beforeEach(async () => {
 afterEach(() => rm(root, { recursive: true, force: true }));
 
 describe('the visor host', () => {
+  it('writes the reward address as skywire does: <dir>/local/reward.txt, the address alone, whole', async () => {
+    const host = new SkywireHost({ binary: image, dir, servicesFile: join(root, 'services.json') });
+    expect(await host.rewardAddress()).toBeNull();
+    await host.setRewardAddress('2jBbGxZRGoQG1mqhPBnXnLTxK6oxsTf8os6');
+    const file = join(dir, 'local', 'reward.txt');
+    expect(await readFile(file, 'utf8')).toBe('2jBbGxZRGoQG1mqhPBnXnLTxK6oxsTf8os6');
+    expect((await stat(file)).mode & 0o777).toBe(0o644);
+    expect(await readdir(join(dir, 'local'))).toEqual(['reward.txt']);
+    // As `skywire cli reward` may leave it, with a newline: still read as the address.
+    await writeFile(file, '2jBbGxZRGoQG1mqhPBnXnLTxK6oxsTf8os6\n');
+    expect(await host.rewardAddress()).toBe('2jBbGxZRGoQG1mqhPBnXnLTxK6oxsTf8os6');
+  });
+
   it("runs the image's binary while no visor bundle is installed", async () => {
     const host = new SkywireHost({ binary: image, dir, servicesFile: join(root, 'services.json') });
     expect(host.binary).toBe(image);

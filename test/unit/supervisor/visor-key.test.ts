@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { parseHeartbeatFigures, type BoardVisorFigures } from '../../../firmware/protocol/figures.js';
 import { decodeManagerMessage } from '../../../firmware/protocol/messages.js';
 import { boxHypervisorKey, hypervisorKeyDue } from '../../../firmware/supervisor/hypervisor-key.js';
+import { rewardAddressDue } from '../../../firmware/supervisor/reward-address-order.js';
 import { visorEvents } from '../../../firmware/supervisor/visor-events.js';
 import { heartbeatFigures } from '../../../firmware/telemetry/heartbeat-figures.js';
 
@@ -24,6 +25,7 @@ const visor = (over: Partial<BoardVisorFigures> = {}): BoardVisorFigures => ({
   tx_bytes: null,
   rx_bps: null,
   tx_bps: null,
+  reward_address: null,
   ...over,
 });
 const hb = (v: BoardVisorFigures | null) => heartbeatFigures(undefined, [], null, v);
@@ -88,6 +90,41 @@ describe("the hypervisor key in the supervisor's answer to heartbeats", () => {
       ok: false,
       error: expect.stringContaining('telemetry.visor.status'),
     });
+  });
+});
+
+describe("the reward address sent to a board for its visor's own file", () => {
+  const ADDRESS = '2jBbGxZRGoQG1mqhPBnXnLTxK6oxsTf8os6';
+
+  it('sends it while the visor file holds another, at most every five seconds, and never unasked', () => {
+    const base = { wanted: ADDRESS, now: 10_000 };
+    expect(rewardAddressDue({ ...base, figures: hb(visor()), lastSentAt: undefined })).toBe(true);
+    expect(rewardAddressDue({ ...base, figures: hb(visor()), lastSentAt: 4_000 })).toBe(true);
+    expect(rewardAddressDue({ ...base, figures: hb(visor()), lastSentAt: 6_000 })).toBe(false);
+    expect(
+      rewardAddressDue({ ...base, figures: hb(visor({ reward_address: ADDRESS })), lastSentAt: undefined }),
+    ).toBe(false);
+    expect(rewardAddressDue({ ...base, wanted: null, figures: hb(visor()), lastSentAt: undefined })).toBe(
+      false,
+    );
+    expect(rewardAddressDue({ ...base, figures: hb(null), lastSentAt: undefined })).toBe(false);
+  });
+
+  it('refuses an order whose address is not a Skycoin address in form, and reads a bad file as none', () => {
+    const msg = (address: string) =>
+      Buffer.from(
+        JSON.stringify({ type: 'reward-address', board: 2, boot_id: 'ab'.repeat(8), seq: 1, address }),
+      );
+    expect(decodeManagerMessage(msg(ADDRESS))).toMatchObject({ ok: true, message: { address: ADDRESS } });
+    expect(decodeManagerMessage(msg('0xdeadbeef'))).toEqual({
+      ok: false,
+      error: 'message address: expected a Skycoin address (26 to 35 base58 characters)',
+    });
+    // A reward.txt holding something else is reported as no address, not as figures thrown away.
+    const odd = JSON.parse(JSON.stringify(hb(visor()))) as { visor: Record<string, unknown> };
+    odd.visor.reward_address = 'not an address\n';
+    const parsed = parseHeartbeatFigures(odd);
+    expect(parsed.ok && parsed.figures.visor?.reward_address).toBeNull();
   });
 });
 
