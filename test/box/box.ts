@@ -98,6 +98,13 @@ export class Box {
     return box;
   }
 
+  /** A worker's card replaced by a fresh copy of `image`, as an owner reflashing it would; the board must be off. */
+  async reflash(slot: number, image: string): Promise<void> {
+    const b = this.board(slot);
+    if (b.powered) throw new Error(`board ${slot} is on: switch it off before changing its card`);
+    await copyFile(image, b.spec.disk, constants.COPYFILE_FICLONE);
+  }
+
   /** The manager switched on (the box's supply on): its lines start pulled down, every worker off. */
   async powerOnManager(): Promise<void> {
     this.levels.fill(0);

@@ -2,7 +2,7 @@
 // board (a card keeps one console, whichever QEMU process runs it), with waits on patterns and a shell channel.
 // With BOX_CONSOLE_DIR set, each console is also copied to <dir>/<name>.log as it arrives, to watch a test's
 // boards with `tail -f`.
-import { appendFileSync } from 'node:fs';
+import { appendFileSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 
 export class ConsoleLog {
@@ -16,11 +16,21 @@ export class ConsoleLog {
   constructor(readonly name: string) {
     const dir = process.env.BOX_CONSOLE_DIR;
     this.copy = dir ? join(dir, `${name.replace(/\s+/g, '')}.log`) : undefined;
+    if (dir) mkdirSync(dir, { recursive: true });
+  }
+
+  /** The copy is for watching: a copy that cannot be written must not take the test down with it. */
+  private copyOut(chunk: string): void {
+    try {
+      appendFileSync(this.copy!, chunk, 'latin1');
+    } catch {
+      // the console itself is still kept in memory
+    }
   }
 
   append(chunk: string): void {
     this.text += chunk;
-    if (this.copy) appendFileSync(this.copy, chunk, 'latin1');
+    if (this.copy) this.copyOut(chunk);
     for (const w of this.waiters.splice(0)) w();
   }
 
