@@ -139,6 +139,16 @@ export function hypervisorPasswordControl(
         await new HypervisorClient({ url: at, password: old, timeoutMs }).changePassword(old, next);
       } catch (err) {
         await unlink(pending).catch(() => {});
+        // The kept password no longer opens the hypervisor: say where it is kept, and that nothing changed.
+        if (
+          err instanceof SourceError &&
+          err.kind === 'credentials' &&
+          /login as .* refused/.test(err.message)
+        )
+          throw new Error(
+            `the hypervisor does not take the password in ${file} (changed in its UI?): nothing changed; ` +
+              `put the hypervisor's password in that file, then try again`,
+          );
         throw err;
       }
       await rename(pending, file);

@@ -135,7 +135,7 @@ describe("the hypervisor UI's password, the owner's to read and change", () => {
     // Someone changed it in the hypervisor UI: the file's password is no longer the account's.
     h.setPassword('Changed-inUI3');
     await expect(control.set('Nouveau-pass2')).rejects.toThrow(
-      /login as "admin" refused: incorrect username or password/,
+      `the hypervisor does not take the password in ${file} (changed in its UI?): nothing changed`,
     );
     expect(await readFile(file, 'utf8')).toBe('Skyminer-old1\n');
     expect(await readdir(dir)).toEqual(['hypervisor-password']);
