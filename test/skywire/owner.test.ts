@@ -20,6 +20,7 @@ import {
 } from '../../firmware/skywire/hypervisor-account.js';
 import { EmulatedHypervisor } from '../../firmware/skywire/emulated-hypervisor.js';
 import { HypervisorClient } from '../../firmware/skywire/hypervisor-client.js';
+import { SkywireHost } from '../../firmware/skywire/visor-host.js';
 import { skycoinAddressOf } from '../../firmware/skywire/skycoin-address.js';
 import type { SupervisorOperator } from '../../firmware/supervisor/operator.js';
 import { keyId } from '../../firmware/update/keys.js';
@@ -149,6 +150,35 @@ describe("the owner's commands against real visors", () => {
     expect(rewards.stdout).toContain(
       past ? 'below it: boards 1, 2, 3 (not earning)' : 'below it: boards 1, 2, 3 (must update by then)',
     );
+  });
+});
+
+describe('the reward address on the board itself, for a visor the hypervisor cannot reach', () => {
+  it("is written to the stopped visor's own reward.txt and is what the real visor reports once it is back", async () => {
+    const b2 = lab.board(2);
+    const other = skycoinAddressOf(Buffer.alloc(20, 7));
+    const host = new SkywireHost({
+      binary,
+      dir: b2.dir,
+      servicesFile: lab.servicesFile,
+      wrap: lab.wrapFor(2),
+    });
+    const client = new HypervisorClient({ url: lab.hypervisorUrl, password: PASSWORD, timeoutMs: 25_000 });
+    await lab.stopVisor(2);
+    await untilRead(
+      'board 2 no longer listed',
+      () => client.visorsSummary(),
+      (v) => !v.some((x) => x.localIp === b2.ip),
+    );
+    await host.setRewardAddress(other);
+    expect(await host.rewardAddress()).toBe(other);
+    lab.startVisor(2, binary);
+    const listed = await untilRead(
+      'board 2 listed again',
+      () => client.visorsSummary(),
+      (v) => v.some((x) => x.localIp === b2.ip),
+    );
+    expect(listed.find((x) => x.localIp === b2.ip)?.rewardAddress).toBe(other);
   });
 });
 
@@ -298,7 +328,7 @@ describe("the hypervisor UI's password on a real hypervisor", () => {
     const refused = await cli('skywire', 'password', 'set', 'Another-pass3');
     expect(refused.code).toBe(1);
     expect(refused.stderr).toMatch(
-      /^skyminer: hypervisor-password failed: .*incorrect username or password\n$/,
+      /^skyminer: hypervisor-password failed: the hypervisor does not take the password in .* \(changed in its UI\?\): nothing changed; /,
     );
     expect(await readFile(passwordFile, 'utf8')).toBe(`${PASSWORD}\n`);
   });
