@@ -5,7 +5,7 @@
 // bench would: first power-on, every board up, a hung kernel, a frozen agent, a board left without a visor, a
 // supervisor restart, then a power cut.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { mkdtemp } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { buildBoxImage, genericCard } from './box-image.js';
@@ -375,7 +375,8 @@ describe('a QEMU box of four boards booted from the emulator image', () => {
       const n = 2;
       const b = box.board(n);
       const { power, reset } = linesOf(n);
-      const card = await genericCard(image, join(await mkdtemp(join(tmpdir(), 'box-fresh-')), 'card.img'));
+      const cardDir = await mkdtemp(join(tmpdir(), 'box-fresh-'));
+      const card = await genericCard(image, join(cardDir, 'card.img'));
       await atManagerPrompt();
       const before = lastT(await eventsJson(box, n));
       // The owner switches the board off at the console and changes its card.
@@ -383,7 +384,7 @@ describe('a QEMU box of four boards booted from the emulator image', () => {
       expect(await managerCommand(box, `board ${n} off --yes`)).toMatch(/board 2/);
       await until('the board to be switched off', () => !b.powered, 60_000);
       expect(box.edgesOf(power, offAt).map((e) => e.level)).toEqual([0]);
-      await box.reflash(n, card);
+      await box.reflash(n, card).finally(() => rm(cardDir, { recursive: true, force: true }));
       const onAt = Date.now();
       await managerCommand(box, `board ${n} on --yes`);
       await until('the board to be switched on', () => b.powered, 60_000);
