@@ -7,7 +7,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { buildBoxImage, genericCard } from './box-image.js';
 import {
   Box,
@@ -58,6 +58,8 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await box?.close();
+  // The image (2 GB, uncompressed) was built for this run only.
+  if (image) await rm(dirname(image), { recursive: true, force: true });
 });
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
