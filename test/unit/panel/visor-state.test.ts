@@ -5,31 +5,10 @@ import { renderPage } from '../../../firmware/panel/pages/index.js';
 import type { BoardVisor, PanelInput } from '../../../firmware/panel/panel-input.js';
 import { sampleInput } from '../../../firmware/panel/sample-input.js';
 import { visorLook } from '../../../firmware/panel/status-look.js';
-import type { BoardVisorFigures } from '../../../firmware/protocol/figures.js';
 import type { BoardStatus } from '../../../firmware/supervisor/board-state.js';
 import { heartbeatFigures } from '../../../firmware/telemetry/heartbeat-figures.js';
+import { visorFigures } from '../../helpers/visor-figures.js';
 import { matchesGolden } from './golden.js';
-
-const visorFigures = (over: Partial<BoardVisorFigures> = {}): BoardVisorFigures => ({
-  status: 'running',
-  pk: `02${'11'.repeat(32)}`,
-  hypervisor_pk: `03${'22'.repeat(32)}`,
-  version: 'v1.3.28',
-  dmsg_connected: true,
-  hypervisor_connected: true,
-  round_trip_ms: 2,
-  services_health: 'healthy',
-  uptime_s: 12,
-  restarts: 0,
-  sick: false,
-  last_exit: null,
-  rx_bytes: null,
-  tx_bytes: null,
-  rx_bps: null,
-  tx_bps: null,
-  reward_address: null,
-  ...over,
-});
 
 /** The sample box with board `n`'s visor replaced (or removed, for a board without Skywire). */
 function withVisor(input: PanelInput, n: number, visor: BoardVisor | undefined): PanelInput {
