@@ -65,14 +65,7 @@ export default async function (): Promise<void> {
     await vm.expect(/Skyminer console\r*\n(password: |No console password is set)/, 180_000);
     const prompt = performance.now() - vm.startedAt;
     console.log(`${PROFILE} boot (QEMU start -> console login prompt, TCG): ${(prompt / 1000).toFixed(1)} s`);
-    // Not yet measured through U-Boot (no QEMU test with u-boot-qemu): derived from the boot above.
-    const boot = (prompt / 1000).toFixed(1);
-    console.log(
-      `${PROFILE} update downtime per board (derived: one reboot into the new slot): about ${boot} s`,
-    );
-    console.log(
-      `${PROFILE} time to fall back (derived): a root that does not boot, kernel panic + 5 s + ${boot} s; one that never becomes healthy, the 300 s limit + ${boot} s`,
-    );
+    // The update's downtime and time to fall back are measured through U-Boot: update.bench.ts.
   } finally {
     await vm.stop();
     await rm(out, { recursive: true, force: true });
