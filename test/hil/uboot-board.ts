@@ -1,7 +1,7 @@
 // One emulated board booted through Debian's U-Boot (images/emulator/uboot.ts), kept in files between boots: its
 // card and its flash outlive QEMU being stopped or killed, as a board's card and flash outlive a power cut. The
 // update bundles it is given sit on a second disk (a stick), built from the image's own root: a good one, one
-// whose root cannot be mounted, one whose supervisor never starts, and a tampered copy of the good one.
+// whose root cannot be mounted, one whose supervisor never starts, and a tampered copy of the small one.
 import { generateKeyPairSync } from 'node:crypto';
 import { createReadStream, createWriteStream } from 'node:fs';
 import { copyFile, mkdir, open, readFile, stat, writeFile } from 'node:fs/promises';
@@ -27,7 +27,7 @@ export const BUNDLES = {
   good: { version: '0.3.0', file: 'good.bundle' },
   unbootable: { version: '0.2.1', file: 'unbootable.bundle' },
   unhealthy: { version: '0.2.2', file: 'unhealthy.bundle' },
-  tampered: { version: '0.3.0', file: 'tampered.bundle' },
+  tampered: { version: '0.2.1', file: 'tampered.bundle' },
 } as const;
 
 export interface BoardFiles {
@@ -48,7 +48,7 @@ async function debugfsWrite(file: string, commands: string[]): Promise<void> {
   await run('debugfs', ['-w', '-f', script, file]);
 }
 
-/** The image's root as a file of its own, edited by `commands` (debugfs), then `patch`ed, then bundled. */
+/** The image's root as a file of its own, edited by `commands` (debugfs), then bundled. */
 async function variant(
   image: string,
   src: RootSource,
@@ -60,7 +60,6 @@ async function variant(
   edit: {
     files?: Record<string, string>;
     commands?: string[];
-    patch?: (fh: import('node:fs/promises').FileHandle) => Promise<void>;
   },
 ): Promise<void> {
   const root = join(dir, `${out}.root`);
@@ -80,14 +79,6 @@ async function variant(
     commands.push(`rm ${path}`, `write ${host} ${path}`);
   }
   await debugfsWrite(root, commands);
-  if (edit.patch) {
-    const fh = await open(root, 'r+');
-    try {
-      await edit.patch(fh);
-    } finally {
-      await fh.close();
-    }
-  }
   await makeBundle({ ...src, file: root, offset: 0, firmware: version }, key, join(dir, 'stick', out), epoch);
 }
 
@@ -117,18 +108,25 @@ export async function prepareBoard(repo: string, dir: string): Promise<BoardFile
   ]);
   await mkdir(join(dir, 'stick'));
   await variant(built.image, src, dir, BUNDLES.good.version, key, BUNDLES.good.file, epoch, {});
-  // Its root's superblock has no ext4 magic: the initramfs cannot mount it.
-  await variant(built.image, src, dir, BUNDLES.unbootable.version, key, BUNDLES.unbootable.file, epoch, {
-    patch: (fh) => fh.write(Buffer.alloc(2), 0, 2, 1024 + 0x38).then(() => undefined),
-  });
+  // A root of 8 MiB that is no filesystem at all (signed like any other): the initramfs cannot mount it. Small,
+  // so the test spends its time on U-Boot's fallback rather than on writing a root that cannot boot anyway.
+  const unbootable = join(dir, `${BUNDLES.unbootable.file}.root`);
+  await writeFile(unbootable, Buffer.alloc(8 << 20, 0x5a));
+  await makeBundle(
+    { ...src, file: unbootable, offset: 0, bytes: 8 << 20, firmware: BUNDLES.unbootable.version },
+    key,
+    join(dir, 'stick', BUNDLES.unbootable.file),
+    epoch,
+  );
   // Boots, but its supervisor is never started: a manager that never becomes healthy, with a short limit.
   await variant(built.image, src, dir, BUNDLES.unhealthy.version, key, BUNDLES.unhealthy.file, epoch, {
     commands: ['mkdir /etc/default', 'rm /etc/runlevels/default/skyminer-supervisor'],
     files: { '/etc/default/skyminer-update': `TRIAL_LIMIT_S=${UNHEALTHY_LIMIT_S}\n` },
   });
-  // One byte of the good bundle's payload changed, far into it: refused only once the payload is hashed.
+  // One byte of a bundle's payload changed, far into it: refused only once the payload is hashed. The small
+  // bundle's, so the refusal costs seconds of TCG rather than minutes.
   const tampered = join(dir, 'stick', BUNDLES.tampered.file);
-  await copyFile(join(dir, 'stick', BUNDLES.good.file), tampered);
+  await copyFile(join(dir, 'stick', BUNDLES.unbootable.file), tampered);
   const size = (await stat(tampered)).size;
   const fh = await open(tampered, 'r+');
   const b = Buffer.alloc(1);
