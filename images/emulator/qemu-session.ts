@@ -2,6 +2,7 @@
 // named in the image's own extlinux.conf, the image itself as the disk, the serial console on a pipe, and an
 // i6300esb watchdog whose expiry makes QEMU exit (-action watchdog=poweroff).
 import { spawn, type ChildProcess } from 'node:child_process';
+import { appendFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -95,8 +96,16 @@ export class QemuSession {
     private readonly child: ChildProcess,
     private readonly scratch: string,
   ) {
+    // QEMU_CONSOLE_LOG=FILE copies every machine's console there as it arrives, to watch a long test.
+    const copy = process.env.QEMU_CONSOLE_LOG;
     child.stdout!.setEncoding('latin1');
     child.stdout!.on('data', (d: string) => {
+      if (copy)
+        try {
+          appendFileSync(copy, d, 'latin1');
+        } catch {
+          // only a copy: the console is still kept here
+        }
       this.out += d;
       for (const w of this.waiters.splice(0)) w();
     });
