@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdint.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/socket.h>
@@ -241,6 +242,15 @@ static int map_phys(napi_env env, napi_value a, napi_value l, struct phys_map *m
   m->fd = open("/dev/mem", O_RDWR | O_SYNC | O_CLOEXEC);
   if (m->fd < 0) {
     throw_errno(env, "/dev/mem");
+    return 0;
+  }
+  // One flash user at a time, across processes: a read's read-array command (0xff) landing between another
+  // process's program command and its data turns the data into a command, and the environment is left erased.
+  // The agent reads the environment every few seconds while `skyminer update` writes it. The lock is on /dev/mem's
+  // inode, so every process mapping the flash shares it; closing the descriptor releases it.
+  if (flock(m->fd, LOCK_EX) != 0) {
+    throw_errno(env, "/dev/mem lock");
+    close(m->fd);
     return 0;
   }
   m->base = mmap(NULL, m->len, PROT_READ | PROT_WRITE, MAP_SHARED, m->fd, (off_t)start);
