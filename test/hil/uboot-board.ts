@@ -198,13 +198,14 @@ export class UbootBoard {
     await vm.expect(new RegExp(PROMPT), 60_000);
     vm.send('shell\r');
     await vm.expect(/skyminer-1:~# /, 60_000);
-    await vm.quietShell(30_000);
-    await vm.shell('mkdir -p /mnt/stick; mount -o ro -t ext4 /dev/vdb /mnt/stick', 30_000);
+    await vm.quietShell(120_000);
+    await vm.shell('mkdir -p /mnt/stick; mount -o ro -t ext4 /dev/vdb /mnt/stick', 120_000);
   }
 
   /** `skyminer update status`, as the board prints it. */
   async status(): Promise<string> {
-    return this.vm!.shell('skyminer update status 2>&1', 60_000);
+    // A Node start under TCG: tens of seconds on a busy host.
+    return this.vm!.shell('skyminer update status 2>&1', 180_000);
   }
 
   async kill(): Promise<void> {
