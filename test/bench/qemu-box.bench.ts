@@ -68,7 +68,10 @@ async function qemuFigures(): Promise<Figures> {
     await until(
       'every board up',
       async () => {
-        events = await eventsJson(box);
+        // The console answers before the supervisor's control socket exists: not up yet, ask again.
+        const read = await eventsJson(box).catch(() => undefined);
+        if (!read) return false;
+        events = read;
         return [1, ...WORKERS].every((n) => first(events, n, 'up'));
       },
       900_000,
