@@ -200,21 +200,15 @@ export async function readBundle(
       throw new BundleRefused("payload damaged: its SHA-256 is not the manifest's");
   }
   try {
-    // 1 MiB pieces rather than zlib's 16 KiB: a root of 200 MiB is then a few hundred writes to the slot, not
-    // thousands, which is what an install on a slow board spends its time on.
-    await pipeline(
-      Readable.from(payload()),
-      createGunzip({ chunkSize: 1 << 20 }),
-      async (unpacked: AsyncIterable<Buffer>) => {
-        for await (const chunk of unpacked) {
-          if (rootBytes + chunk.length > m.root.bytes)
-            throw new BundleRefused(`root image damaged: larger than the manifest's ${m.root.bytes} bytes`);
-          rootHash.update(chunk);
-          await o.sink?.(chunk, rootBytes);
-          rootBytes += chunk.length;
-        }
-      },
-    );
+    await pipeline(Readable.from(payload()), createGunzip(), async (unpacked: AsyncIterable<Buffer>) => {
+      for await (const chunk of unpacked) {
+        if (rootBytes + chunk.length > m.root.bytes)
+          throw new BundleRefused(`root image damaged: larger than the manifest's ${m.root.bytes} bytes`);
+        rootHash.update(chunk);
+        await o.sink?.(chunk, rootBytes);
+        rootBytes += chunk.length;
+      }
+    });
   } catch (err) {
     if (err instanceof BundleRefused) throw err;
     const e = err as NodeJS.ErrnoException;
