@@ -5,6 +5,8 @@
 // (`events --json` at the manager's console) times what happens between two of its events. BOX_HANGS sets the
 // number of hangs (10); BOX_BENCH_ONLY=sim or qemu runs one side.
 import { spawnSync } from 'node:child_process';
+import { rm } from 'node:fs/promises';
+import { dirname } from 'node:path';
 import { defaultConfig } from '../../firmware/config/load.js';
 import { ScenarioRunner } from '../../firmware/sim/scenario.js';
 import { Simulator } from '../../firmware/sim/simulator.js';
@@ -128,6 +130,8 @@ async function qemuFigures(): Promise<Figures> {
     return { allUpS, bootToHeartbeatS, hangToFailedS, hangToRecoveredS, resetToHeartbeatS };
   } finally {
     await box.close();
+    // The image (2 GB, uncompressed) was built for this run only.
+    await rm(dirname(image), { recursive: true, force: true });
   }
 }
 
