@@ -46,7 +46,11 @@ describe('skyminer CLI against a running simulator', () => {
     expect(boards.map((b) => b.status)).toEqual(Array(8).fill('up'));
     // What each board is, from the inventory its agent read at start (emulated boards answer as systeminformation).
     const inventory = (b: Record<string, unknown>) => b.inventory as Record<string, unknown> | null;
-    for (let i = 0; i < 50 && boards.some((b) => !inventory(b)); i++) {
+    // Inventory and figures arrive with the first heartbeats, which a loaded machine can delay past the first answer.
+    const memTotal = (b: Record<string, unknown>) =>
+      (b.figures as Record<string, unknown> | null)?.mem_total_bytes;
+    const settled = (b: Record<string, unknown>) => inventory(b) && typeof memTotal(b) === 'number';
+    for (let i = 0; i < 300 && !boards.every(settled); i++) {
       await new Promise((resolve) => setTimeout(resolve, 100));
       boards.splice(
         0,
