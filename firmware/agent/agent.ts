@@ -12,6 +12,7 @@ import {
   type ResetReason,
 } from '../protocol/messages.js';
 import type { BoardUpdater } from '../update/board-updater.js';
+import type { VisorUpdater } from '../update/visor-updater.js';
 import type { GrantContents } from '../auth/join-seal.js';
 import { runChecks, type HealthCheck } from './health.js';
 import { JoinClient } from './join.js';
@@ -49,6 +50,8 @@ export interface AgentOptions {
   now?: () => number;
   /** The board's update machinery: its firmware rides in every heartbeat, and it takes the manager's orders. */
   updater?: BoardUpdater;
+  /** The board's visor updates: its latest rides in the heartbeats, and it takes the manager's visor orders. */
+  visorUpdater?: Pick<VisorUpdater, 'report' | 'install'>;
 }
 
 /**
@@ -180,6 +183,7 @@ export class Agent {
         reset_reason: this.resetReason,
         telemetry: this.options.telemetry?.(),
         firmware: this.options.updater?.report(),
+        visor_update: this.options.visorUpdater?.report(),
       });
       // A trial boot's watch names these if the manager never acknowledges (it takes no failing heartbeat as proof).
       this.options.updater?.checked(health.failing);
@@ -234,7 +238,10 @@ export class Agent {
     this.reply(from, { type: 'command-ack', board: message.board, boot_id: this.bootId, seq: message.seq });
     this.logger.info(`board ${this.options.board}: ${message.command} asked by the manager`);
     if (message.command === 'soft-reboot') this.options.reboot?.();
-    if (message.command === 'update' && message.update) this.options.updater?.install(message.update);
+    if (message.command === 'update' && message.update) {
+      if (message.update.kind === 'visor') this.options.visorUpdater?.install(message.update);
+      else this.options.updater?.install(message.update);
+    }
     if (message.command === 'commit') this.options.updater?.commit();
   }
 

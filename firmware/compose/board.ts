@@ -1,3 +1,4 @@
+import type { KeyObject } from 'node:crypto';
 import type { CommandRunner } from '../../drivers/disks/command-runner.js';
 import type { StatFs } from '../../drivers/disks/usage.js';
 import type { FileRoot } from '../../drivers/fileroot/file-root.js';
@@ -8,6 +9,7 @@ import { defaultChecks, healthLimits } from '../agent/health.js';
 import type { Config } from '../config/schema.js';
 import { DiskService } from '../disks/disk-service.js';
 import { DEFAULT_CACHE_CONFIG } from '../disks/cache-disk.js';
+import { compareVersions } from '../lib/skywire-version.js';
 import type { Datagrams } from '../protocol/datagrams.js';
 import type { InventoryFigures } from '../protocol/figures.js';
 import { BoardVisor } from '../skywire/board-visor.js';
@@ -18,6 +20,9 @@ import { heartbeatFigures } from '../telemetry/heartbeat-figures.js';
 import { inventory, type BoardInventory, type InventorySource } from '../telemetry/inventory.js';
 import { TelemetrySampler } from '../telemetry/sampler.js';
 import { fetchFromManager, SlotUpdater, type SlotUpdaterOptions } from '../update/board-updater.js';
+import type { VisorArch } from '../update/visor-bundle.js';
+import type { SwapPolicy } from '../update/visor-swap.js';
+import { VisorUpdater } from '../update/visor-updater.js';
 
 /**
  * The hardware one board's software runs on. `skyminer agent` passes the real parts (firmware/cli/commands/agent.ts),
@@ -59,6 +64,17 @@ export interface BoardVisorHardware {
   /** The service's timings (tests and the simulator shorten them). */
   policy?: VisorPolicy;
   probeEveryMs?: number;
+  /**
+   * Box-wide visor updates: the folder holding the visor's binaries (update/visor-slots.ts, the one the host runs
+   * `current` from), the keys a bundle must be signed with and this board's architecture. None: no visor order.
+   */
+  update?: {
+    dir: string;
+    keys: () => Promise<ReadonlyMap<string, KeyObject>>;
+    arch: VisorArch;
+    swap?: SwapPolicy;
+    probeEveryMs?: number;
+  };
 }
 
 export interface BoardSoftwareOptions {
@@ -118,6 +134,24 @@ export function composeBoard(options: BoardSoftwareOptions): BoardSoftware {
         log: (line) => logger.info(`board ${board}: update: ${line}`),
       })
     : undefined;
+  const visorUpdate = visor && hw.visor?.update;
+  const visorUpdater = visorUpdate
+    ? new VisorUpdater({
+        dir: visorUpdate.dir,
+        policy: async () => ({
+          keys: await visorUpdate.keys(),
+          arch: visorUpdate.arch,
+          runningVersion: visor.figures().version,
+          compare: compareVersions,
+        }),
+        fetch: fetchFromManager(hw.network.manager.host),
+        restart: () => visor.restart(),
+        probe: () => visor.answers(),
+        ...(visorUpdate.swap ? { swap: visorUpdate.swap } : {}),
+        ...(visorUpdate.probeEveryMs !== undefined ? { probeEveryMs: visorUpdate.probeEveryMs } : {}),
+        log: (line) => logger.info(`board ${board}: visor update: ${line}`),
+      })
+    : undefined;
   const agent = new Agent({
     board,
     manager: hw.network.manager,
@@ -142,6 +176,7 @@ export function composeBoard(options: BoardSoftwareOptions): BoardSoftware {
         : { device: hw.watchdog, timeoutS: config.agent.watchdog_timeout_s, disarmOnStop: true },
     reboot: hw.reboot,
     ...(updater ? { updater } : {}),
+    ...(visorUpdater ? { visorUpdater } : {}),
   });
   return {
     agent,
@@ -165,6 +200,7 @@ export function composeBoard(options: BoardSoftwareOptions): BoardSoftware {
     stop: async () => {
       stopped = true;
       updater?.stop();
+      visorUpdater?.stop();
       sampler.stop();
       disks.stop();
       await visor?.stop();

@@ -19,6 +19,7 @@ import { Supervisor, type BoardLines } from '../supervisor/supervisor.js';
 import type { Uplink } from '../supervisor/network-silence.js';
 import { RolloutLoop } from '../supervisor/rollout-loop.js';
 import type { BundlePolicy } from '../update/bundle.js';
+import type { VisorArch } from '../update/visor-bundle.js';
 import { rolloutLines, rolloutPanelAlert, type RolloutLimits } from '../update/rollout.js';
 import type { ManagerProof } from '../update/trial-health.js';
 
@@ -65,6 +66,8 @@ export interface ManagerHardware {
    */
   update?: {
     policy: () => Promise<BundlePolicy>;
+    /** The box's visor architecture: visor bundles are checked against it. None: visor bundles are refused. */
+    visorArch?: VisorArch;
     dir: string;
     serve: { host: string; port: number };
     limits?: RolloutLimits;
@@ -171,6 +174,7 @@ export function composeManager(options: ManagerSoftwareOptions): ManagerSoftware
         supervisor,
         dir: hw.update.dir,
         policy: hw.update.policy,
+        ...(hw.update.visorArch ? { visorArch: hw.update.visorArch } : {}),
         serve: hw.update.serve,
         logger,
         ...(hw.update.limits ? { limits: hw.update.limits } : {}),

@@ -328,6 +328,8 @@ const HELP_DETAIL: Partial<Record<CommandName, string[]>> = {
     'it healthy; the manager goes last. A board is taken down only while every other',
     'board is up. The first refusal, rollback or unhealthy board stops it, named in',
     'update status. update stop ends it; boards already done keep the new firmware.',
+    'A visor bundle (SKYVISR1) goes the same way, but each board restarts its visor on',
+    'the new binary instead of rebooting, and keeps it only if it stays up.',
   ],
   rewards: [
     'address checks the address (base58, checksum), keeps it on the manager and',

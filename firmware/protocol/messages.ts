@@ -25,19 +25,20 @@ const order = z.string().regex(/^[0-9a-f]{8,32}$/);
 export const MAX_UPDATE_REASON = 300;
 const version = z.string().min(1).max(40);
 
+/** A board's latest update order (firmware or visor) and how far it got. */
+const updateReport = z.strictObject({
+  order,
+  version,
+  stage: z.enum(['installing', 'installed', 'refused', 'failed', 'committed', 'rolled-back']),
+  reason: z.string().max(MAX_UPDATE_REASON).optional(),
+});
+
 /** What a board says of its firmware: the running version and slot, a trial boot, its latest update order. */
 const firmwareReport = z.strictObject({
   version,
   slot: z.enum(['A', 'B']).optional(),
   trying: z.boolean(),
-  update: z
-    .strictObject({
-      order,
-      version,
-      stage: z.enum(['installing', 'installed', 'refused', 'failed', 'committed', 'rolled-back']),
-      reason: z.string().max(MAX_UPDATE_REASON).optional(),
-    })
-    .optional(),
+  update: updateReport.optional(),
 });
 
 /**
@@ -60,6 +61,8 @@ const heartbeatWire = z.strictObject({
   telemetry: z.unknown().optional(),
   /** The board's firmware, for box-wide updates (firmware/update/rollout.ts). */
   firmware: firmwareReport.optional(),
+  /** The board's latest visor update order and how far it got; sent only once this boot took one. */
+  visor_update: updateReport.optional(),
 });
 
 /** Manager to agent: "answer if you are alive". The nonce makes every answer fresh without clocks. */
@@ -84,7 +87,8 @@ export const commandSchema = z.strictObject({
   command: z.enum(['soft-reboot', 'update', 'commit']),
   /**
    * `update`: fetch the bundle from the manager's address at `port` and `path` and install it into the spare slot
-   * (the board checks the bundle's signature itself); `commit`: the trial boot's heartbeats are acknowledged.
+   * (the board checks the bundle's signature itself), or with `kind: 'visor'` as its visor's new binary, restarting
+   * the visor on it and keeping it only if it stays up; `commit`: the trial boot's heartbeats are acknowledged.
    */
   update: z
     .strictObject({
@@ -92,6 +96,7 @@ export const commandSchema = z.strictObject({
       version,
       port: z.int().min(1).max(65535),
       path: z.string().regex(/^\/[\w./-]{1,120}$/),
+      kind: z.literal('visor').optional(),
     })
     .optional(),
 });
@@ -139,6 +144,7 @@ export type CommandAck = z.infer<typeof commandAckSchema>;
 export type HypervisorKey = z.infer<typeof hypervisorKeySchema>;
 export type RewardAddressOrder = z.infer<typeof rewardAddressSchema>;
 export type FirmwareReportWire = z.infer<typeof firmwareReport>;
+export type UpdateReportWire = z.infer<typeof updateReport>;
 export type UpdateOrderWire = NonNullable<Command['update']>;
 
 /** What agents send to the supervisor, and what the supervisor sends to agents. */

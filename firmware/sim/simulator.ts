@@ -32,6 +32,8 @@ import { EmulatedSlots, type TrialFault } from './emulated-slots.js';
 import { SlotUpdater } from '../update/board-updater.js';
 import type { RolloutLimits } from '../update/rollout.js';
 import type { RolloutLoop } from '../supervisor/rollout-loop.js';
+import type { VisorArch } from '../update/visor-bundle.js';
+import type { SwapPolicy } from '../update/visor-swap.js';
 
 export interface SimulatorOptions {
   config: Config;
@@ -78,6 +80,14 @@ export interface SimUpdateOptions {
   /** How long a board's trial boot waits for the manager's acknowledgement before it gives up and falls back. */
   trialLimitMs?: number;
   tickMs?: number;
+  /**
+   * Visor bundles: the boards' architecture (default arm64), and how long a swapped-in visor has to come up and
+   * stay up (default: up for 1.5 s within 8 s). Each board keeps its visor binaries under `dir` too.
+   */
+  visorArch?: VisorArch;
+  /** A board of another model than the box's (a board swapped in from another box): its own architecture. */
+  visorArchOf?: (board: number) => VisorArch | undefined;
+  visorSwap?: SwapPolicy;
 }
 
 /** Board n's lines on the emulated chip: power at 2(n-2), reset at 2(n-2)+1. The manager has none. */
@@ -126,6 +136,8 @@ export class Simulator {
   readonly slots = new Map<number, EmulatedSlots>();
   /** The version each board booted last, and whether that boot was a trial of a new slot. */
   readonly running = new Map<number, { version: string; trial: boolean }>();
+  /** Boards whose installed visor binaries die this long after each start (a build that does not run there). */
+  readonly visorFaults = new Map<number, number>();
   /** How a board's next trial boot goes wrong, once (then cleared). */
   readonly trialFaults = new Map<number, TrialFault>();
   private updatePort = 0;
@@ -219,6 +231,7 @@ export class Simulator {
         profile: u.profile,
         runningVersion: this.running.get(1)?.version ?? u.version,
       }),
+      visorArch: u.visorArch ?? ('arm64' as const),
       dir: join(u.dir, 'manager'),
       serve: { host: '127.0.0.1', port: this.updatePort },
       ...(u.limits ? { limits: u.limits } : {}),
@@ -381,9 +394,22 @@ export class Simulator {
     boot?: { slot: 'A' | 'B'; version: string },
   ): BoardSoftware {
     const { config } = this.options;
-    const disk = this.visorDisks.get(board) ?? { config: null };
+    const u = this.options.update;
+    // With updates, the visor's binaries live on the board's data partition, beside its slots.
+    const disk = this.visorDisks.get(board) ?? {
+      config: null,
+      ...(u ? { dir: join(u.dir, `board-${board}`, 'skywire') } : {}),
+      ...(this.skywire?.visorOf(board).emulated
+        ? { imageVersion: this.skywire.visorOf(board).emulated!.version }
+        : {}),
+    };
     this.visorDisks.set(board, disk);
-    const visorHost = new SimVisorHost({ board, disk, ...(this.skywire?.visorOf(board) ?? {}) });
+    const visorHost = new SimVisorHost({
+      board,
+      disk,
+      ...(this.skywire?.visorOf(board) ?? {}),
+      installedDiesAfterMs: () => this.visorFaults.get(board),
+    });
     this.visorHosts.set(board, visorHost);
     const slots = this.slots.get(board);
     // The manager derives its own key; a worker has the one it joined with, or none yet (a fresh card).
@@ -427,6 +453,17 @@ export class Simulator {
           host: visorHost,
           // The visor's RPC is asked more often than on a box, so a killed or hung visor shows within seconds.
           probeEveryMs: 2000,
+          ...(u && disk.dir
+            ? {
+                update: {
+                  dir: disk.dir,
+                  keys: () => Promise.resolve(u.keys),
+                  arch: u.visorArchOf?.(board) ?? u.visorArch ?? 'arm64',
+                  swap: u.visorSwap ?? { limitMs: 8000, steadyMs: 1500 },
+                  probeEveryMs: 200,
+                },
+              }
+            : {}),
         },
         // A real reboot takes a moment after the command is acknowledged; the acknowledgement leaves first.
         reboot: () => this.rebootLater(board, emulated, 20),

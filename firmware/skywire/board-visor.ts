@@ -116,6 +116,36 @@ export class BoardVisor {
     });
   }
 
+  /**
+   * Restarts the visor, which starts again on whatever binary is current now (a visor update's swap or fallback):
+   * the old process has exited before the new one starts, so it does not die on the old one's ports.
+   */
+  restart(): Promise<void> {
+    return this.serial(async () => {
+      if (this.stopped || !this.started) return;
+      await this.service.stop();
+      this.info = null;
+      if (this.stopped) return;
+      this.service.start();
+    });
+  }
+
+  /** Whether the visor answers its own RPC now, or the one-line reason it does not (a visor update's judge). */
+  async answers(): Promise<{ ok: true } | { ok: false; problem: string }> {
+    const r = this.service.report();
+    if (r.status !== 'running' && r.status !== 'starting')
+      return {
+        ok: false,
+        problem: `the visor is ${r.status}${r.lastExit ? ` (it ended: ${r.lastExit})` : ''}`,
+      };
+    try {
+      await this.options.host.info();
+      return { ok: true };
+    } catch (err) {
+      return { ok: false, problem: (err as Error).message.split('\n')[0]! };
+    }
+  }
+
   async stop(): Promise<void> {
     this.stopped = true;
     await this.chain;

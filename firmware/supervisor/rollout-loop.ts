@@ -1,5 +1,5 @@
-// The manager's side of a box-wide update: takes a bundle (a file on the manager or a URL), checks it whole before
-// any board hears of it, keeps it on the data partition and serves it to the boards over HTTP, and runs the
+// The manager's side of a box-wide update: takes a bundle (a file on the manager or a URL), a firmware bundle or a
+// visor bundle told apart by their first bytes, checks it whole before any board hears of it, keeps it on the data partition and serves it to the boards over HTTP, and runs the
 // rollout decision (update/rollout.ts) on every tick, performing its orders through the supervisor: orders and
 // commits over the authenticated channel, reboots as restarts the supervisor expects. The rollout's state is saved
 // beside the supervisor's, so a manager that restarts (its own update reboots it) carries on where it was.
@@ -11,7 +11,9 @@ import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { silentLogger, type Logger } from '../../drivers/logger.js';
 import { loadJsonFile, writeFileAtomic } from '../lib/files.js';
-import { BundleRefused, readBundle, type BundlePolicy } from '../update/bundle.js';
+import { compareVersions as compareVisorVersions } from '../lib/skywire-version.js';
+import { BUNDLE_MAGIC, BundleRefused, readBundle, type BundlePolicy } from '../update/bundle.js';
+import { unpackVisorBundle, VISOR_BUNDLE_MAGIC, type VisorArch } from '../update/visor-bundle.js';
 import {
   DEFAULT_ROLLOUT_LIMITS,
   planRollout,
@@ -21,6 +23,7 @@ import {
   stopRollout,
   type Rollout,
   type RolloutAction,
+  type RolloutKind,
   type RolloutLimits,
 } from '../update/rollout.js';
 import type { Supervisor } from './supervisor.js';
@@ -31,6 +34,8 @@ export interface RolloutLoopOptions {
   dir: string;
   /** The manager's own view of a bundle: trusted keys, its profile, its running version. */
   policy: () => Promise<BundlePolicy>;
+  /** The box's visor architecture (Go's name): a visor bundle for another is refused. None: no visor bundles. */
+  visorArch?: VisorArch;
   /** Where the bundle is served to the boards (the manager's address on the box's network; port 0: any). */
   serve: { host: string; port: number };
   limits?: RolloutLimits;
@@ -91,9 +96,9 @@ export class RolloutLoop {
     try {
       await mkdir(this.o.dir, { recursive: true });
       const part = join(this.o.dir, `${BUNDLE}.part`);
-      let intake: { version: string; sha256: string; bytes: number };
+      let intake: Intake;
       try {
-        intake = await takeBundle(source, part, await this.o.policy());
+        intake = await takeBundle(source, part, await this.o.policy(), this.o.visorArch);
       } catch (err) {
         await rm(part, { force: true });
         if (err instanceof BundleRefused)
@@ -105,6 +110,7 @@ export class RolloutLoop {
       try {
         rollout = planRollout(this.o.supervisor.boardsSeen(), {
           id,
+          kind: intake.kind,
           version: intake.version,
           bundle: { sha256: intake.sha256, bytes: intake.bytes },
           now: Date.now(),
@@ -121,6 +127,7 @@ export class RolloutLoop {
       const order = rollout.boards.filter((b) => b.phase !== 'skipped').map((b) => b.board);
       const skipped = rollout.boards.filter((b) => b.phase === 'skipped');
       this.o.supervisor.note(0, 'rollout-start', {
+        ...(rollout.kind === 'visor' ? { kind: 'visor' } : {}),
         version: rollout.version,
         by,
         order,
@@ -130,7 +137,7 @@ export class RolloutLoop {
       return {
         ok: true,
         message:
-          `updating to ${rollout.version}, one board at a time: ${order.map((b) => `board ${b}`).join(', ')}` +
+          `${rollout.kind === 'visor' ? `updating the visors to skywire ${rollout.version}` : `updating to ${rollout.version}`}, one board at a time: ${order.map((b) => `board ${b}`).join(', ')}` +
           (skipped.length ? `; skipped (not up): ${skipped.map((b) => `board ${b}`).join(', ')}` : ''),
       };
     } finally {
@@ -138,7 +145,7 @@ export class RolloutLoop {
     }
   }
 
-  /** The owner stops the rollout: boards done keep their new firmware, the others stay as they are. */
+  /** The owner stops the rollout: boards done keep their new firmware or visor, the others stay as they are. */
   async cancel(by: string): Promise<RolloutAnswer> {
     if (!this.rollout || this.rollout.result) return { ok: false, message: 'no update is under way' };
     const step = stopRollout(this.rollout, Date.now(), by);
@@ -211,6 +218,7 @@ export class RolloutLoop {
               version: r.version,
               port,
               path: `/bundle/${r.id}`,
+              ...(r.kind === 'visor' ? { kind: 'visor' as const } : {}),
             });
           break;
         }
@@ -261,32 +269,99 @@ export class RolloutLoop {
   }
 }
 
-/** Copies the bundle to `file` while checking all of it; its version, SHA-256 and size once it is whole. */
+interface Intake {
+  kind: RolloutKind;
+  version: string;
+  sha256: string;
+  bytes: number;
+}
+
+/**
+ * Copies the bundle to `file` while checking all of it; its kind (by its first bytes), version, SHA-256 and size
+ * once it is whole. A visor bundle is checked once copied: its signature against the manager's keys, every byte
+ * of its binary, and its architecture against the box's.
+ */
 async function takeBundle(
   source: string,
   file: string,
   policy: BundlePolicy,
-): Promise<{ version: string; sha256: string; bytes: number }> {
-  const input = await openSource(source);
+  visorArch: VisorArch | undefined,
+): Promise<Intake> {
+  const { head, rest } = await peek(await openSource(source), BUNDLE_MAGIC.length);
+  const magic = head.subarray(0, BUNDLE_MAGIC.length);
+  const kind: RolloutKind | null = magic.equals(BUNDLE_MAGIC)
+    ? 'firmware'
+    : magic.equals(VISOR_BUNDLE_MAGIC)
+      ? 'visor'
+      : null;
+  if (!kind) throw new BundleRefused('not a bundle (neither SKYBNDL1 nor SKYVISR1 at its start)');
+  if (kind === 'visor' && !visorArch)
+    throw new BundleRefused(
+      'a visor bundle, and this manager knows no visor architecture to check it against',
+    );
   const hash = createHash('sha256');
   let bytes = 0;
   const out = await open(file, 'w');
+  let firmware: string | undefined;
   try {
     async function* tee(): AsyncGenerator<Buffer> {
-      for await (const chunk of input) {
-        const b = Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk as Uint8Array);
-        hash.update(b);
-        bytes += b.length;
-        await out.write(b);
-        yield b;
+      for await (const chunk of rest()) {
+        hash.update(chunk);
+        bytes += chunk.length;
+        await out.write(chunk);
+        yield chunk;
       }
     }
-    const manifest = await readBundle(tee(), policy);
+    if (kind === 'firmware') firmware = (await readBundle(tee(), policy)).firmware;
+    else for await (const _ of tee());
     await out.sync();
-    return { version: manifest.firmware, sha256: hash.digest('hex'), bytes };
   } finally {
     await out.close();
   }
+  const sha256 = hash.digest('hex');
+  if (firmware !== undefined) return { kind, version: firmware, sha256, bytes };
+  const binary = `${file}.skywire`;
+  try {
+    const m = await unpackVisorBundle(
+      file,
+      { keys: policy.keys, arch: visorArch!, runningVersion: null, compare: compareVisorVersions },
+      binary,
+    );
+    return { kind, version: m.version, sha256, bytes };
+  } finally {
+    await rm(binary, { force: true });
+  }
+}
+
+/** The first `n` bytes of a stream (fewer if it is shorter), and the whole stream again from its start. */
+async function peek(
+  input: AsyncIterable<Buffer | Uint8Array | string>,
+  n: number,
+): Promise<{ head: Buffer; rest: () => AsyncGenerator<Buffer> }> {
+  const it = input[Symbol.asyncIterator]();
+  const seen: Buffer[] = [];
+  let have = 0;
+  let ended = false;
+  while (have < n) {
+    const r = await it.next();
+    if (r.done) {
+      ended = true;
+      break;
+    }
+    const b = Buffer.isBuffer(r.value) ? r.value : Buffer.from(r.value as Uint8Array);
+    seen.push(b);
+    have += b.length;
+  }
+  async function* rest(): AsyncGenerator<Buffer> {
+    yield* seen;
+    if (ended) return;
+    for (;;) {
+      const r = await it.next();
+      if (r.done) return;
+      yield Buffer.isBuffer(r.value) ? r.value : Buffer.from(r.value as Uint8Array);
+    }
+  }
+  return { head: Buffer.concat(seen), rest };
 }
 
 async function openSource(source: string): Promise<AsyncIterable<Buffer | Uint8Array | string>> {

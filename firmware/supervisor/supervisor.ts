@@ -28,7 +28,7 @@ import { rewardAddressDue } from './reward-address-order.js';
 import { visorEvents } from './visor-events.js';
 import { INITIAL_NETWORK, judgeNetwork, type NetworkMemory, type Uplink } from './network-silence.js';
 import type { BoxView } from './view.js';
-import type { BoardSeen, FirmwareReport } from '../update/rollout.js';
+import type { BoardSeen, FirmwareReport, UpdateReport } from '../update/rollout.js';
 import type { UpdateOrderWire } from '../protocol/messages.js';
 import {
   boardHeard,
@@ -113,6 +113,8 @@ export class Supervisor implements SupervisorOperator {
   private readonly updateCommands = new Set<number>();
   /** What each board said of its firmware in its latest heartbeat taken. */
   private readonly firmware = new Map<number, FirmwareReport>();
+  /** What each board said of its latest visor update in its latest heartbeat taken. */
+  private readonly visorUpdates = new Map<number, UpdateReport>();
   private readonly skewReported = new Map<number, string>();
   /** When each board was last sent the hypervisor key (it is resent while the board trusts another). */
   private readonly keySentAt = new Map<number, number>();
@@ -468,6 +470,8 @@ export class Supervisor implements SupervisorOperator {
         this.peers.set(board, from);
         if (message.firmware) this.firmware.set(board, message.firmware);
         else this.firmware.delete(board);
+        if (message.visor_update) this.visorUpdates.set(board, message.visor_update);
+        else this.visorUpdates.delete(board);
         // Heard with its own key: an open join window for it closes (join-window.ts).
         const policy = this.joinPolicy();
         if (policy && this.joins.windows.has(board))
@@ -655,16 +659,30 @@ export class Supervisor implements SupervisorOperator {
     }
   }
 
-  /** Every board as a box-wide update weighs it: its status, whether it earns, its boot and its firmware. */
+  /**
+   * Every board as a box-wide update weighs it: its status, whether it earns, its boot, its firmware and its visor
+   * (the version its RPC gives and whether it runs, from the heartbeat's figures, and its latest visor update).
+   */
   boardsSeen(): BoardSeen[] {
     return [...this.states.values()].map((s) => {
       const firmware = this.firmware.get(s.board);
+      const figures = s.telemetry?.visor;
+      const update = this.visorUpdates.get(s.board);
+      const visor =
+        figures || update
+          ? {
+              version: figures?.version ?? null,
+              running: figures?.status === 'running',
+              ...(update ? { update } : {}),
+            }
+          : undefined;
       return {
         board: s.board,
         status: s.status,
         earning: s.status === 'up' && s.health?.ok !== false,
         ...(s.bootId !== undefined ? { bootId: s.bootId } : {}),
         ...(firmware ? { firmware } : {}),
+        ...(visor ? { visor } : {}),
       };
     });
   }

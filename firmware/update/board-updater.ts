@@ -18,6 +18,8 @@ export interface UpdateOrder {
   version: string;
   port: number;
   path: string;
+  /** A visor bundle (update/visor-updater.ts); none: a firmware bundle. */
+  kind?: 'visor';
 }
 
 /** What the agent asks of the board's update machinery; none where the board cannot update itself. */

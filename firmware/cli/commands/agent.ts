@@ -13,6 +13,7 @@ import { enrolBoard, keepJoinedKey, needsJoin } from '../../auth/enrol.js';
 import { ACK_PROOF, CHECKS_PROOF, recordProof } from '../../update/boot-proof.js';
 import { deviceSlots, loadEnvStore, RECORD_FILE, release } from '../../update/device.js';
 import { loadTrustedKeys, UPDATE_KEYS_DIR } from '../../update/keys.js';
+import { hostVisorArch } from '../../update/visor-bundle.js';
 import { UsageError } from '../usage-error.js';
 import { PASSWORD_FILE } from '../../skywire/hypervisor-account.js';
 import {
@@ -91,6 +92,7 @@ export async function agentCommand(argv: string[]): Promise<number> {
     );
   // Skywire as the image ships it; its keys, config and the visor's files on the data partition.
   const skywireDir = skywireDataDir(config.supervisor.state_dir);
+  const visorArch = hostVisorArch();
   const visor = existsSync(SKYWIRE_BINARY)
     ? {
         host: new SkywireHost({
@@ -99,6 +101,10 @@ export async function agentCommand(argv: string[]): Promise<number> {
           servicesFile: SKYWIRE_SERVICES_FILE,
         }),
         hypervisor: { url: 'http://127.0.0.1:8000', passwordFile: join(skywireDir, PASSWORD_FILE) },
+        // Visor bundles from the manager: installed beside the keys, where the host runs `current` from.
+        ...(visorArch
+          ? { update: { dir: skywireDir, keys: () => loadTrustedKeys(UPDATE_KEYS_DIR), arch: visorArch } }
+          : {}),
       }
     : undefined;
   if (!visor) stderrLogger.warn(`agent: no ${SKYWIRE_BINARY}; running without a Skywire visor`);

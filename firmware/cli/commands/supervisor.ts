@@ -30,6 +30,7 @@ import { skywireDataDir } from '../../skywire/visor-host.js';
 import { SkycoinClient } from '../../skywire/skycoin-client.js';
 import { release } from '../../update/device.js';
 import { loadTrustedKeys, UPDATE_KEYS_DIR } from '../../update/keys.js';
+import { hostVisorArch } from '../../update/visor-bundle.js';
 import { boardAddress, readRoleConfig, stderrLogger, untilStopped } from './device-common.js';
 
 type LineConfig = Config['gpio']['boards'][number]['power'];
@@ -121,6 +122,7 @@ export async function supervisorCommand(argv: string[]): Promise<number> {
   const passwordFile = join(skywireDataDir(config.supervisor.state_dir), PASSWORD_FILE);
   const ownPassword =
     !config.skywire.password && splitCredentials(config.skywire.hypervisor_url).password === undefined;
+  const visorArch = hostVisorArch();
   const manager = composeManager({
     config,
     keyFor: keys.keyFor,
@@ -172,6 +174,8 @@ export async function supervisorCommand(argv: string[]): Promise<number> {
         },
         dir: config.supervisor.state_dir,
         serve: { host: '0.0.0.0', port: config.network.update_port },
+        // A box's boards are one model: a visor bundle must be built for the manager's own architecture.
+        ...(visorArch ? { visorArch } : {}),
       },
     },
   });

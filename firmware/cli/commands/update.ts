@@ -15,7 +15,8 @@ import { watchBoot } from '../../update/watch.js';
 export const UPDATE_USAGE = `usage: skyminer update BUNDLE|URL [--no-reboot]   install into the spare slot, then boot it once
        skyminer update status                      slots, what is being tried, the last update and its outcome
        skyminer update watch [--limit SECONDS]     (at boot) commit a trial boot once healthy, else fall back
-       skyminer update --box BUNDLE|URL|status|stop  (on the manager) every board, one at a time, the manager last`;
+       skyminer update --box BUNDLE|URL|status|stop  (on the manager) every board, one at a time, the manager last
+                                                     (a firmware bundle, or a visor bundle: each board's visor)`;
 
 const say = (line: string) => console.log(`update: ${line}`);
 
