@@ -185,6 +185,10 @@ export function composeBoard(options: BoardSoftwareOptions): BoardSoftware {
     start: async () => {
       // What the board runs is read before its first heartbeat, which carries it; a failure costs only the updates.
       await updater?.start().catch((err: unknown) => logger.warn(`board ${board}: update: ${String(err)}`));
+      // A visor binary left on trial by a restart is given up before the visor starts on it.
+      await visorUpdater
+        ?.start()
+        .catch((err: unknown) => logger.warn(`board ${board}: visor update: ${String(err)}`));
       // The agent first: a board announces itself even while its disks and inventory are still being looked at.
       await agent.start();
       void sampler.start();

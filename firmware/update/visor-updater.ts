@@ -12,7 +12,7 @@ import { MAX_UPDATE_REASON } from '../protocol/messages.js';
 import type { UpdateOrder } from './board-updater.js';
 import type { UpdateReport, UpdateStage } from './rollout.js';
 import type { VisorBundlePolicy } from './visor-bundle.js';
-import { updateVisor, type VisorInstallOptions } from './visor-install.js';
+import { recoverUnjudgedVisor, updateVisor, type VisorInstallOptions } from './visor-install.js';
 import type { SwapPolicy } from './visor-swap.js';
 
 export interface VisorUpdaterOptions {
@@ -45,6 +45,16 @@ export class VisorUpdater {
   private stopped = false;
 
   constructor(private readonly o: VisorUpdaterOptions) {}
+
+  /**
+   * Before the visor starts: a binary left on trial by a restart before its verdict is given up, and the previous
+   * one put back.
+   */
+  async start(): Promise<void> {
+    const given = await recoverUnjudgedVisor(this.o.dir);
+    if (given)
+      this.o.log(`skywire ${given} was still on trial when the board restarted: back on the previous binary`);
+  }
 
   /** The latest visor update of this boot, for the heartbeat; none before an order. */
   report(): UpdateReport | undefined {
@@ -100,6 +110,7 @@ export class VisorUpdater {
         ...(this.o.swap ? { swap: this.o.swap } : {}),
         ...(this.o.probeEveryMs !== undefined ? { probeEveryMs: this.o.probeEveryMs } : {}),
         log: (line) => this.o.log(line),
+        abandoned: () => this.stopped,
       };
       const result = await updateVisor(install);
       switch (result.outcome) {

@@ -47,7 +47,10 @@ async function bundle(
 }
 
 async function startSim(
-  o: { visorArchOf?: (board: number) => VisorArch | undefined } = {},
+  o: {
+    visorArchOf?: (board: number) => VisorArch | undefined;
+    onEvent?: (e: SupervisorEvent, s: Simulator) => void;
+  } = {},
 ): Promise<{ sim: Simulator; events: SupervisorEvent[] }> {
   work = await mkdtemp(join(tmpdir(), 'skyminer-visor-rollout-'));
   const events: SupervisorEvent[] = [];
@@ -58,7 +61,10 @@ async function startSim(
   const s = new Simulator({
     config,
     bootMs: 50,
-    events: (e) => events.push(e),
+    events: (e) => {
+      events.push(e);
+      o.onEvent?.(e, s);
+    },
     stateFile: join(work, 'state.json'),
     skywire: { followMs: 100, summaryPollMs: 200 },
     update: {
@@ -141,6 +147,10 @@ describe('box-wide visor update in the simulator', () => {
         version: 'v1.3.29',
         current: expect.stringMatching(/^releases\/v1\.3\.29-/),
       });
+    for (const b of [1, 2, 3, 4])
+      await expect(readFile(join(work, 'box', `board-${b}`, 'skywire', 'visor-trial.json'))).rejects.toThrow(
+        /ENOENT/,
+      );
     // The hypervisor lists every visor on its new version.
     expect(sim.skywire!.visors.map((v) => v.version)).toEqual(['v1.3.29', 'v1.3.29', 'v1.3.29', 'v1.3.29']);
     expect(rollout(sim).status()!.kind).toBe('visor');
@@ -190,6 +200,30 @@ describe('box-wide visor update in the simulator', () => {
     );
     expect((await visorOf(sim, 2)).version).toBe('v1.3.29');
     for (const b of [3, 4, 1]) expect(await visorOf(sim, b)).toEqual({ version: 'v1.3.28', current: null });
+  }, 150_000);
+
+  it('gives up a visor still on trial when its board restarts, and the rollout says so', async () => {
+    const { sim, events } = await startSim({
+      // Board 3 resets just after its visor was swapped, before any verdict.
+      onEvent: (e, s) => {
+        if (e.event === 'visor-update-installed' && e.board === 3) s.boards[2]!.crash();
+      },
+    });
+    await rollout(sim).begin(await bundle('v1.3.29'), 'test');
+    await waitFor('the rollout to end', () => ended(events), 90_000);
+    const result = rollout(sim).status()!.result!;
+    expect(result).toMatchObject({ kind: 'stopped', board: 3 });
+    expect(result.kind === 'stopped' && result.reason).toMatch(/^restarted during its visor update/);
+    await waitFor(
+      'board 3 up again with its visor on v1.3.28',
+      () => sim.supervisor.boardsSeen().find((b) => b.board === 3)?.visor?.version === 'v1.3.28',
+      20_000,
+    );
+    expect(await visorOf(sim, 3)).toEqual({ version: 'v1.3.28', current: null });
+    await expect(readFile(join(work, 'box', 'board-3', 'skywire', 'visor-trial.json'))).rejects.toThrow(
+      /ENOENT/,
+    );
+    expect((await visorOf(sim, 2)).version).toBe('v1.3.29');
   }, 150_000);
 
   it('stops with a clear refusal at a board of another architecture, its visor untouched', async () => {
