@@ -202,6 +202,22 @@ describe('box-wide visor update in the simulator', () => {
     for (const b of [3, 4, 1]) expect(await visorOf(sim, b)).toEqual({ version: 'v1.3.28', current: null });
   }, 150_000);
 
+  it('carries on after a manager restart mid-rollout without swapping the boards already done again', async () => {
+    const { sim, events } = await startSim();
+    await rollout(sim).begin(await bundle('v1.3.29'), 'test');
+    await waitFor('board 3 to be ordered', () => named(events, 'visor-update-ordered').includes(3), 30_000);
+    const before = rollout(sim);
+    await sim.resetManager(100);
+    await waitFor('a new manager', () => rollout(sim) !== before);
+    await waitFor('the rollout to end', () => ended(events), 90_000);
+    expect(rollout(sim).status()).toMatchObject({ kind: 'visor', result: { kind: 'done' } });
+    expect(named(events, 'visor-update-ordered').filter((b) => b === 2)).toEqual([2]);
+    expect(named(events, 'visor-update-kept')).toEqual([2, 3, 4, 1]);
+    for (const b of [1, 2, 3, 4]) expect((await visorOf(sim, b)).current).toMatch(/^releases\/v1\.3\.29-/);
+    const saved = JSON.parse(await readFile(join(work, 'box', 'manager', 'rollout.json'), 'utf8'));
+    expect(saved).toMatchObject({ kind: 'visor', result: { kind: 'done' } });
+  }, 150_000);
+
   it('gives up a visor still on trial when its board restarts, and the rollout says so', async () => {
     const { sim, events } = await startSim({
       // Board 3 resets just after its visor was swapped, before any verdict.
