@@ -75,6 +75,8 @@ export interface BuildOptions {
   skywire?: boolean;
   /** The Skywire source archive (file or URL) to use instead of the cache and mirrors; else SKYWIRE_SOURCE. */
   skywireSource?: string;
+  /** A services file (`services-config.json`) for the visors instead of the source's: a private Skywire network. */
+  skywireServices?: string;
   /** Source date; else SOURCE_DATE_EPOCH, else the last commit's time. */
   epoch?: number;
   log?: (message: string) => void;
@@ -205,6 +207,7 @@ export async function buildImage(o: BuildOptions): Promise<BuildResult> {
       lock,
       cacheDir: o.cacheDir,
       ...(source ? { source } : {}),
+      ...(o.skywireServices ? { services: o.skywireServices } : {}),
       log,
     });
     log(`skywire ${skywire.version} (${skywire.goarch})${skywire.cached ? ' from the cache' : ''}`);

@@ -6,7 +6,8 @@ import type { CommandIo } from './skyminer-image.js';
 
 export const BUILD_USAGE = `usage: skyminer-image build BOARD [--out DIR] [--cache DIR] [--bootloader FILE]
                             [--password-hash HASH] [--console-password-hash HASH] [--ssh-key KEY]...
-                            [--box-secret FILE] [--signing-key FILE] [--skywire-source FILE|URL] [--no-skywire]
+                            [--box-secret FILE] [--signing-key FILE] [--skywire-source FILE|URL] [--skywire-services FILE]
+                            [--no-skywire]
                             [--alpine-repository DIR|URL]... [--alpine-keys DIR] [--no-compress]`;
 
 /** One line per known failure (bad profile, missing bootloader or tool, unreachable input); 1 as exit code. */
@@ -30,6 +31,7 @@ export async function buildCommand(args: string[], io: CommandIo): Promise<numbe
         'alpine-keys': { type: 'string' },
         'no-compress': { type: 'boolean' },
         'skywire-source': { type: 'string' },
+        'skywire-services': { type: 'string' },
         'no-skywire': { type: 'boolean' },
       },
     });
@@ -60,6 +62,7 @@ export async function buildCommand(args: string[], io: CommandIo): Promise<numbe
       ...(v['alpine-keys'] ? { alpineKeysDir: v['alpine-keys'] } : {}),
       compress: !v['no-compress'],
       ...(v['skywire-source'] ? { skywireSource: v['skywire-source'] } : {}),
+      ...(v['skywire-services'] ? { skywireServices: v['skywire-services'] } : {}),
       skywire: !v['no-skywire'],
       log: (m) => progress.line(`skyminer-image: ${m}`),
       progress: (fraction, detail) => progress.update(fraction, detail),

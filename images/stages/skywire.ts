@@ -3,7 +3,7 @@
 // Built binaries are cached by everything that decides their bytes; Go's own build cache makes a rebuild seconds.
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
-import { access, copyFile, mkdir, mkdtemp, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { access, copyFile, mkdir, mkdtemp, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { delimiter, dirname, isAbsolute, join, resolve } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { createGunzip } from 'node:zlib';
@@ -273,7 +273,10 @@ export async function buildSkywire(o: BuildSkywireOptions): Promise<SkywireBuild
 export async function stageSkywire(
   tree: StagingTree,
   profile: Profile,
-  o: Omit<BuildSkywireOptions, 'goarch'>,
+  o: Omit<BuildSkywireOptions, 'goarch'> & {
+    /** The deployment services the visors use, instead of the source's (a private or test network). */
+    services?: string;
+  },
 ): Promise<SkywireBuild> {
   const built = await buildSkywire({ ...o, goarch: goArchOf(profile.arch) });
   const pin = o.lock[SKYWIRE_INPUT] as SourceInput;
@@ -282,7 +285,44 @@ export async function stageSkywire(
   tree.dir(`${SKYWIRE_DIR}/bin`, { mode: 0o755 });
   tree.copy(`${SKYWIRE_DIR}/bin/skywire`, built.binary, (await stat(built.binary)).size, { mode: 0o755 });
   tree.symlink('/usr/bin/skywire', `${SKYWIRE_DIR}/bin/skywire`);
-  const services = join(src, 'services-config.json');
-  tree.copy(`${SKYWIRE_DIR}/services-config.json`, services, (await stat(services)).size);
+  if (o.services) {
+    const text = await readServicesConfig(o.services);
+    tree.file(`${SKYWIRE_DIR}/services-config.json`, text);
+  } else {
+    const services = join(src, 'services-config.json');
+    tree.copy(`${SKYWIRE_DIR}/services-config.json`, services, (await stat(services)).size);
+  }
   return built;
+}
+
+/** The service addresses a visor cannot set up without (`config gen` takes the rest as given). */
+const REQUIRED_SERVICES = ['dmsg_discovery', 'transport_discovery'] as const;
+
+/**
+ * A services file (`services-config.json`, as Skywire's source ships it) read and checked before it goes into an
+ * image: JSON, a `prod` section, and http(s) addresses for the services every visor needs. One line says what is
+ * wrong, since a bad file would only show on the boards as visors that never connect.
+ */
+export async function readServicesConfig(file: string): Promise<string> {
+  const what = `--skywire-services ${file}`;
+  const text = await readFile(file, 'utf8').catch((err: NodeJS.ErrnoException) => {
+    throw new SkywireBuildError(`${what}: cannot read it (${err.code ?? err.message})`);
+  });
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch (err) {
+    throw new SkywireBuildError(`${what}: not JSON (${(err as Error).message})`);
+  }
+  const prod = (parsed as { prod?: unknown } | null)?.prod;
+  if (typeof prod !== 'object' || prod === null || Array.isArray(prod))
+    throw new SkywireBuildError(`${what}: no "prod" section (the services a visor uses)`);
+  for (const key of REQUIRED_SERVICES) {
+    const url = (prod as Record<string, unknown>)[key];
+    if (typeof url !== 'string' || !/^https?:\/\/[^\s/]+/.test(url))
+      throw new SkywireBuildError(
+        `${what}: prod.${key} must be an http(s) address, not ${JSON.stringify(url)}`,
+      );
+  }
+  return text;
 }

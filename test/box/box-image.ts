@@ -9,7 +9,10 @@ import { buildImage, repoRoot } from '../../images/build.js';
 import { decodeMbr, SECTOR } from '../../images/layout/mbr.js';
 import { run } from '../../images/lib/tools.js';
 
-export async function buildBoxImage(consolePassword: string): Promise<string> {
+export async function buildBoxImage(
+  consolePassword: string,
+  o: { skywireServices?: string } = {},
+): Promise<string> {
   const outDir = await mkdtemp(join(tmpdir(), 'box-image-'));
   const secretFile = join(outDir, 'box.secret');
   await writeFile(secretFile, randomBytes(32).toString('hex') + '\n', { mode: 0o600 });
@@ -20,6 +23,7 @@ export async function buildBoxImage(consolePassword: string): Promise<string> {
     cacheDir: join(repoRoot(), '.cache', 'images'),
     consolePasswordHash: await hashPassword(consolePassword, { N: 4096, r: 8, p: 1 }),
     boxSecretFile: secretFile,
+    ...(o.skywireServices ? { skywireServices: o.skywireServices } : {}),
     compress: false,
     epoch: 1_700_000_000,
   });

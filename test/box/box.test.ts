@@ -2,16 +2,19 @@
 // the manager's GPIO lines wired to the workers. What happened is read from QEMU (line edges, run states, its
 // reset and watchdog events, registers) and from the manager's control socket (`boards --json`, `events --json`
 // at its console), never from the supervisor's word alone. One box serves every test in order, as a box on a
-// bench would: first power-on, every board up, a hung kernel, a frozen agent, a board left without a visor, a
-// supervisor restart, then a power cut.
+// bench would: first power-on, every board up, every visor on the manager's hypervisor (over real Skywire services
+// behind the router's seat on the LAN), a hung kernel, a frozen agent, a board left without a visor, a supervisor
+// restart, then a power cut.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
+import { hostSkywire } from '../skywire/lab.js';
 import { buildBoxImage, genericCard } from './box-image.js';
 import {
   Box,
   boardsJson,
+  skywireJson,
   closeShell,
   eventsJson,
   linesOf,
@@ -22,6 +25,8 @@ import {
   type BoardReport,
   type EventReport,
 } from './box.js';
+import { Lan } from './lan.js';
+import { BoxRouter } from './router.js';
 
 const BOARDS = 4;
 const WORKERS = [2, 3, 4];
@@ -38,12 +43,17 @@ const WORKER_UP_MS = 420_000;
 const NO_VISOR_UP_MS = 300_000;
 /** At least this long of it with no visor at all. */
 const VISOR_GONE_MS = 120_000;
+/** Every visor up and connected over dmsg, each listed by the manager's hypervisor, once every board is up. */
+const VISORS_JOIN_MS = 480_000;
 /** A visor (a Go program under TCG) takes a while to start, and the service waits before starting it again. */
 const VISOR_MS = 240_000;
 
 const CONSOLE_PASSWORD = 'skyminer-console-test';
 
 let box: Box;
+/** The router's seat on the LAN, with Skywire's deployment services behind it. */
+let router: BoxRouter;
+let routerDir: string;
 /** The image every card was flashed from (with this box's secret). */
 let image: string;
 /** Whether the manager's console is logged in at its prompt (a power cut locks it again). */
@@ -52,12 +62,18 @@ let managerLoggedIn = false;
 const firstUpAt = new Map<number, number>();
 
 beforeAll(async () => {
-  image = await buildBoxImage(CONSOLE_PASSWORD);
-  box = await Box.start({ image, boards: BOARDS, memoryMib: MEMORY_MIB });
+  const lan = await Lan.start();
+  routerDir = await mkdtemp(join(tmpdir(), 'box-router-'));
+  router = await BoxRouter.start({ lan, binary: await hostSkywire(), dir: routerDir });
+  // The boards' visors use the services behind the router, as a box's use the network's.
+  image = await buildBoxImage(CONSOLE_PASSWORD, { skywireServices: router.servicesFile });
+  box = await Box.start({ image, boards: BOARDS, memoryMib: MEMORY_MIB, lan });
 }, 900_000);
 
 afterAll(async () => {
   await box?.close();
+  await router?.stop();
+  if (routerDir) await rm(routerDir, { recursive: true, force: true });
   // The image (2 GB, uncompressed) was built for this run only.
   if (image) await rm(dirname(image), { recursive: true, force: true });
 });
@@ -189,6 +205,52 @@ describe('a QEMU box of four boards booted from the emulator image', () => {
       }
     },
     WORKER_UP_MS + 60_000,
+  );
+
+  it(
+    "has every board's visor listed by the manager's hypervisor, joined over dmsg with the key the manager gave it",
+    async () => {
+      await atManagerPrompt();
+      const deadline = Date.now() + VISORS_JOIN_MS;
+      let last: Awaited<ReturnType<typeof skywireJson>> | undefined;
+      const joined = (): boolean =>
+        !!last &&
+        last.hypervisor.ok &&
+        last.visors.length === BOARDS &&
+        last.visors.every((v) => v.running && v.dmsg_connected && v.pk);
+      for (;;) {
+        last = await skywireJson(box);
+        if (joined()) break;
+        if (Date.now() > deadline)
+          throw new Error(
+            `timed out after ${VISORS_JOIN_MS} ms waiting for every visor on the hypervisor: ${JSON.stringify(last)}; ` +
+              `boards: ${JSON.stringify((await boardsJson(box)).map((b) => ({ board: b.board, visor: b.visor })))}`,
+          );
+        await sleep(5000);
+      }
+      const visors = last.visors;
+      expect(visors.map((v) => v.board)).toEqual([1, 2, 3, 4]);
+      // Each at its own board's address (the hypervisor's local_ip, from the board's default route), running
+      // the Skywire built into the image.
+      for (const v of visors) {
+        expect(v.local_ip, `board ${v.board}`).toBe(`192.168.0.${v.board + 1}`);
+        expect(v.version, `board ${v.board}`).toBe('v1.3.28');
+      }
+      expect(new Set(visors.map((v) => v.pk)).size).toBe(BOARDS);
+      // The keys the hypervisor lists are the boards' own, and every worker's visor trusts the manager's key only.
+      const boards = await boardsJson(box);
+      const hypervisorPk = boardOf(boards, 1)!.visor!.pk;
+      for (const v of visors) {
+        const reported = boardOf(boards, v.board)!.visor!;
+        expect(reported.pk, `board ${v.board}`).toBe(v.pk);
+        expect(reported.hypervisor_pk, `board ${v.board}`).toBe(hypervisorPk);
+        if (v.board !== 1) expect(reported.hypervisor_connected, `board ${v.board}`).toBe(true);
+      }
+      console.log(
+        `visors on the hypervisor: ${visors.map((v) => `${v.board}=${v.pk!.slice(0, 8)}`).join(' ')}`,
+      );
+    },
+    VISORS_JOIN_MS + 120_000,
   );
 
   it(

@@ -30,6 +30,8 @@ export interface BoxOptions {
   boards: number;
   /** Memory of every board, or of each board in slot order (boards that differ report different figures). */
   memoryMib?: number | readonly number[];
+  /** The LAN to join (one with more on it than the boards); else a LAN of the boards alone. */
+  lan?: Lan;
 }
 
 export class Box {
@@ -64,7 +66,7 @@ export class Box {
   static async start(o: BoxOptions): Promise<Box> {
     const dir = await mkdtemp(join(tmpdir(), 'skyminer-box-'));
     const boot = await extractBootFiles(o.image, dir);
-    const lan = await Lan.start();
+    const lan = o.lan ?? (await Lan.start());
     const boards: BoardMachine[] = [];
     // The manager's trace reaches the box once it exists (the manager is switched on after).
     const ref: { box?: Box } = {};
@@ -235,11 +237,20 @@ function escape(text: string): string {
 }
 
 /** The JSON array a `--json` console command printed at the manager's prompt. */
-export async function managerJson<T>(box: Box, command: string): Promise<T[]> {
+export function managerJson<T>(box: Box, command: string): Promise<T[]> {
+  return managerJsonOf<T[]>(box, command, '[', ']');
+}
+
+/** The JSON object a `--json` console command printed at the manager's prompt. */
+export function managerJsonObject<T>(box: Box, command: string): Promise<T> {
+  return managerJsonOf<T>(box, command, '{', '}');
+}
+
+async function managerJsonOf<T>(box: Box, command: string, open: string, close: string): Promise<T> {
   const text = await managerCommand(box, command);
-  const start = text.indexOf('[');
+  const start = text.indexOf(open);
   if (start < 0) throw new Error(`${command}: no JSON in ${JSON.stringify(text.slice(0, 300))}`);
-  return JSON.parse(text.slice(start, text.lastIndexOf(']') + 1)) as T[];
+  return JSON.parse(text.slice(start, text.lastIndexOf(close) + 1)) as T;
 }
 
 /** One board as `boards --json` tells it, read through the manager's console. */
@@ -254,7 +265,31 @@ export interface BoardReport {
   figures: { mem_total_bytes: number | null; mem_used_bytes: number | null; load1: number | null } | null;
   inventory: { mac: string | null; mem_total_bytes: number | null; kernel: string | null } | null;
   /** The board's Skywire visor as its agent reports it; null: no visor service. */
-  visor: { status: string } | null;
+  visor: {
+    status: string;
+    pk: string | null;
+    hypervisor_pk: string | null;
+    hypervisor_connected: boolean | null;
+  } | null;
+}
+
+/** `skywire --json` at the manager's console: each board's visor as the manager's hypervisor lists it. */
+export interface SkywireReport {
+  hypervisor_ui: string;
+  hypervisor: { ok: boolean; error: string | null };
+  visors: {
+    board: number;
+    local_ip: string;
+    running: boolean;
+    pk: string | null;
+    version: string | null;
+    dmsg_connected: boolean;
+    services_health: string | null;
+  }[];
+}
+
+export function skywireJson(box: Box): Promise<SkywireReport> {
+  return managerJsonObject<SkywireReport>(box, 'skywire --json');
 }
 
 export function boardsJson(box: Box): Promise<BoardReport[]> {

@@ -17,6 +17,8 @@ export class Lan {
   frames = 0;
   private tap: ((frame: Frame) => void) | undefined;
 
+  private readonly extra: Server[] = [];
+
   private constructor(
     private readonly server: Server,
     readonly port: number,
@@ -24,15 +26,22 @@ export class Lan {
 
   static async start(): Promise<Lan> {
     const server = createServer();
-    await new Promise<void>((resolve, reject) => {
-      server.once('error', reject);
-      server.listen(0, '127.0.0.1', () => resolve());
-    });
+    await listen(server, { port: 0, host: '127.0.0.1' });
     const address = server.address();
     if (!address || typeof address === 'string') throw new Error('LAN hub: no TCP port');
     const lan = new Lan(server, address.port);
     server.on('connection', (socket) => lan.attach(socket));
     return lan;
+  }
+
+  /**
+   * Also takes ports at a unix socket, framed the same way (QEMU's `-netdev stream`): for a port whose QEMU runs
+   * in a network namespace, where the host's loopback is not its own.
+   */
+  async listenUnix(path: string): Promise<void> {
+    const server = createServer((socket) => this.attach(socket));
+    await listen(server, { path });
+    this.extra.push(server);
   }
 
   /** What a board's QEMU is given for its NIC. */
@@ -75,6 +84,14 @@ export class Lan {
   async close(): Promise<void> {
     for (const p of this.ports) p.socket.destroy();
     this.ports.clear();
-    await new Promise<void>((resolve) => this.server.close(() => resolve()));
+    for (const server of [this.server, ...this.extra])
+      await new Promise<void>((resolve) => server.close(() => resolve()));
   }
+}
+
+function listen(server: Server, at: { port: number; host: string } | { path: string }): Promise<void> {
+  return new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(at, () => resolve());
+  });
 }

@@ -4,7 +4,7 @@
 // process reaches the hypervisor through a loopback port forwarded into the manager's namespace: nothing is sent
 // anywhere but loopback and the namespaces.
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
-import { mkdir, mkdtemp, readFile, rm, symlink, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, symlink } from 'node:fs/promises';
 import { createConnection, createServer, type Server, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -18,6 +18,9 @@ import {
   type KeyPair,
   type SkywireTool,
 } from '../../firmware/skywire/visor-config.js';
+import { SkywireServices, spawnIn, stopProcess, waitTcp } from './services.js';
+
+export { exited } from './services.js';
 
 const run = promisify(execFile);
 const SERVICES_IP = '192.168.0.1';
@@ -51,7 +54,6 @@ async function ip(...args: string[]): Promise<void> {
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-/** Resolves when the process has exited (at once if it already has). */
 /** This host's skywire, built from the pinned source once per run (`make skywire`) and shared by every test. */
 export async function hostSkywire(): Promise<string> {
   const repo = repoRoot();
@@ -60,23 +62,9 @@ export async function hostSkywire(): Promise<string> {
   return (await buildSkywire({ repo, lock, goarch: 'amd64', cacheDir, log: () => undefined })).binary;
 }
 
-export function exited(p: ChildProcess): Promise<void> {
-  if (p.exitCode !== null || p.signalCode !== null) return Promise.resolve();
-  return new Promise((r) => p.once('exit', () => r()));
-}
-
-async function stopProcess(p: ChildProcess | null, signal: NodeJS.Signals = 'SIGTERM'): Promise<void> {
-  if (!p) return;
-  const done = exited(p);
-  p.kill(signal);
-  const t = setTimeout(() => p.kill('SIGKILL'), 15_000);
-  await done;
-  clearTimeout(t);
-}
-
 export class SkywireLab {
   readonly boards: LabBoard[] = [];
-  private readonly services: ChildProcess[] = [];
+  private services: SkywireServices | null = null;
   private readonly namespaces: string[] = [];
   private forwardServer: Server | null = null;
   private nsForwarder: ChildProcess | null = null;
@@ -148,134 +136,22 @@ export class SkywireLab {
     args: string[],
     cmd = this.options.binary,
   ): ChildProcess {
-    const out = join(this.dir, log);
-    const p = spawn('sh', ['-c', 'exec "$@" >>"$0" 2>&1', out, 'ip', 'netns', 'exec', ns, cmd, ...args], {
-      cwd,
-      stdio: 'ignore',
-    });
-    return p;
+    return spawnIn(ns, cwd, join(this.dir, log), cmd, args);
   }
 
   private async startServices(): Promise<void> {
-    const ns = `${this.prefix}-svc`;
-    const cwd = join(this.dir, 'svc');
-    await mkdir(cwd, { recursive: true });
-    const at = (port: number) => `${SERVICES_IP}:${port}`;
-    this.services.push(
-      this.spawnIn(
-        ns,
-        cwd,
-        'redis.log',
-        ['--port', '6379', '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'],
-        'redis-server',
-      ),
-    );
-    await this.waitTcp(ns, '127.0.0.1', 6379, 'redis');
-    const discKeys = await generateKeys(this.tool(ns, cwd));
-    this.services.push(
-      this.spawnIn(ns, cwd, 'dmsg-disc.log', [
-        'dmsg',
-        'disc',
-        '-a',
-        at(9090),
-        '--redis',
-        'redis://127.0.0.1:6379',
-        '--sk',
-        discKeys.sk,
-      ]),
-    );
-    await this.waitTcp(ns, SERVICES_IP, 9090, 'dmsg discovery');
-    const serverKeys = await generateKeys(this.tool(ns, cwd));
-    await writeFile(
-      join(cwd, 'dmsg-server.json'),
-      JSON.stringify({
-        public_key: serverKeys.pk,
-        secret_key: serverKeys.sk,
-        discovery: `http://${at(9090)}`,
-        public_address: at(8081),
-        local_address: at(8081),
-        health_endpoint_address: '127.0.0.1:8082',
-        log_level: 'info',
-        update_interval: 0,
-        max_sessions: 2048,
-      }),
-    );
-    this.services.push(
-      this.spawnIn(ns, cwd, 'dmsg-server.log', ['dmsg', 'server', 'start', 'dmsg-server.json']),
-    );
-    this.services.push(
-      this.spawnIn(ns, cwd, 'tpd.log', [
-        'svc',
-        'tpd',
-        '-t',
-        '-a',
-        at(9091),
-        '--dmsg-disc',
-        `http://${at(9090)}`,
-      ]),
-    );
-    if (this.options.uptimeTracker !== false) {
-      this.services.push(
-        this.spawnIn(ns, cwd, 'ut.log', [
-          'svc',
-          'ut',
-          '-t',
-          '-a',
-          at(9096),
-          '-p',
-          '127.0.0.1:9086',
-          '-m',
-          '127.0.0.1:2121',
-          '--dmsg-disc',
-          `http://${at(9090)}`,
-          '--store-data-path',
-          join(cwd, 'ut-data'),
-        ]),
-      );
-    }
-    await this.waitTcp(ns, SERVICES_IP, 8081, 'dmsg server');
-    await this.waitTcp(ns, SERVICES_IP, 9091, 'transport discovery');
-    await writeFile(
-      join(this.dir, 'services-config.json'),
-      JSON.stringify({
-        prod: {
-          conf: `http://${at(9099)}`,
-          dmsg_discovery: `http://${at(9090)}`,
-          transport_discovery: `http://${at(9091)}`,
-          address_resolver: `http://${at(9093)}`,
-          route_finder: `http://${at(9092)}`,
-          route_setup_nodes: [],
-          transport_setup: [],
-          uptime_tracker: `http://${at(9096)}`,
-          service_discovery: `http://${at(9098)}`,
-          stun_servers: [],
-          dns_server: SERVICES_IP,
-          survey_whitelist: [],
-        },
-      }),
-    );
+    this.services = await SkywireServices.start({
+      binary: this.options.binary,
+      ns: `${this.prefix}-svc`,
+      address: SERVICES_IP,
+      dir: join(this.dir, 'svc'),
+      ...(this.options.uptimeTracker !== undefined ? { uptimeTracker: this.options.uptimeTracker } : {}),
+    });
   }
 
   /** Waits until something accepts TCP connections at host:port inside the namespace. */
-  async waitTcp(ns: string, host: string, port: number, what: string, timeoutMs = 30_000): Promise<void> {
-    const deadline = Date.now() + timeoutMs;
-    for (;;) {
-      const ok = await run('ip', [
-        'netns',
-        'exec',
-        ns,
-        'bash',
-        '-c',
-        `exec 3<>/dev/tcp/${host}/${port}`,
-      ]).then(
-        () => true,
-        () => false,
-      );
-      if (ok) return;
-      if (Date.now() > deadline)
-        throw new Error(`${what} did not listen on ${host}:${port} in ${timeoutMs} ms`);
-      await sleep(200);
-    }
+  waitTcp(ns: string, host: string, port: number, what: string, timeoutMs = 30_000): Promise<void> {
+    return waitTcp(ns, host, port, what, timeoutMs);
   }
 
   /** Each board's namespace and folder, for visors the firmware sets up itself. */
@@ -303,7 +179,8 @@ export class SkywireLab {
 
   /** Where the services file the lab's services answer at is (the image ships upstream's). */
   get servicesFile(): string {
-    return join(this.dir, 'services-config.json');
+    if (!this.services) throw new Error('the lab has no services yet');
+    return this.services.servicesFile;
   }
 
   private async configure(): Promise<void> {
@@ -332,7 +209,7 @@ export class SkywireLab {
           role: b === hv ? 'hypervisor' : 'visor',
           keys: b.keys,
           ...(b === hv ? {} : { hypervisorPk: hv.keys.pk }),
-          servicesFile: join(this.dir, 'services-config.json'),
+          servicesFile: this.servicesFile,
           out: b.config,
           disableApps: ALL_APPS,
         },
@@ -406,7 +283,7 @@ export class SkywireLab {
     await new Promise<void>((r) => (this.forwardServer ? this.forwardServer.close(() => r()) : r()));
     await stopProcess(this.nsForwarder);
     await Promise.all(this.boards.map((b) => stopProcess(b.visor)));
-    await Promise.all(this.services.map((p) => stopProcess(p)));
+    await this.services?.stop();
     for (const ns of this.namespaces.reverse()) await ip('netns', 'del', ns).catch(() => undefined);
     if (!process.env.KEEP_SKYWIRE_LAB) await rm(this.dir, { recursive: true, force: true });
   }

@@ -129,7 +129,12 @@ describe('dhcp-event (udhcpc)', () => {
     await dhcpEvent(root, 'deconfig');
     const r = await dhcpEvent(root, 'leasefail');
     expect(r.addrs).toEqual(['10.0.5.14/24']);
-    expect(r.stderr).toContain("no DHCP answer: board 4 takes the box's address 10.0.5.14/24");
+    expect(r.stderr).toContain(
+      "no DHCP answer: board 4 takes the box's address 10.0.5.14/24, router 10.0.5.1",
+    );
+    expect(await readFile(join(root, 'ip.log'), 'utf8')).toContain(
+      `ip -4 route replace default via 10.0.5.1 dev ${IFACE}\n`,
+    );
     // udhcpc keeps asking and fails again every round: the address stays, once.
     expect((await dhcpEvent(root, 'leasefail')).addrs).toEqual(['10.0.5.14/24']);
   });
