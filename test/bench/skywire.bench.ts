@@ -55,7 +55,7 @@ export default async function (): Promise<void> {
   const lab = await SkywireLab.start({ binary: binaries.amd64!, boards: 3 });
   try {
     const client = new HypervisorClient({ url: lab.hypervisorUrl, password: 'Skyminer-bench1' });
-    const ping = () => fetch(`${lab.hypervisorUrl}/api/ping`).then((r) => r.ok);
+    const ping = () => lab.ping().then((t) => t === '"PONG!"');
     await timeUntil(ping);
     await client.createAccount('Skyminer-bench1');
     await timeUntil(async () => (await client.visorsSummary()).length === 3);

@@ -250,7 +250,8 @@ export class SkywireLab {
     this.nsForwarder = spawn('ip', ['netns', 'exec', hv.ns, process.execPath, '-e', script], {
       stdio: 'ignore',
     });
-    for (let i = 0; i < 100; i++) {
+    // A Node start inside the namespace: seconds on a loaded host. Without it every request would fail.
+    for (const deadline = Date.now() + 60_000; ;) {
       const ok = await new Promise<boolean>((r) => {
         const s = createConnection(sock, () => {
           s.destroy();
@@ -258,6 +259,8 @@ export class SkywireLab {
         }).on('error', () => r(false));
       });
       if (ok) break;
+      if (Date.now() > deadline || this.nsForwarder.exitCode !== null)
+        throw new Error("the lab's forwarder to the hypervisor did not listen within 60 s");
       await sleep(100);
     }
     this.forwardServer = createServer((c) => {
@@ -276,6 +279,13 @@ export class SkywireLab {
     await new Promise<void>((r) => this.forwardServer!.listen(0, '127.0.0.1', r));
     const a = this.forwardServer.address() as { port: number };
     this.hypervisorUrl = `http://127.0.0.1:${a.port}`;
+  }
+
+  /** The hypervisor's `/api/ping` answer; a request that hangs (a starved hypervisor) fails after 10 s. */
+  ping(): Promise<string> {
+    return fetch(`${this.hypervisorUrl}/api/ping`, { signal: AbortSignal.timeout(10_000) }).then((r) =>
+      r.text(),
+    );
   }
 
   async stop(): Promise<void> {

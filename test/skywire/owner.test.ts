@@ -60,7 +60,7 @@ beforeAll(async () => {
   const client = new HypervisorClient({ url: lab.hypervisorUrl, password: PASSWORD, timeoutMs: 25_000 });
   await untilRead(
     'the hypervisor',
-    () => fetch(`${lab.hypervisorUrl}/api/ping`).then((r) => r.text()),
+    () => lab.ping(),
     (t) => t === '"PONG!"',
   );
   await client.createAccount(PASSWORD);

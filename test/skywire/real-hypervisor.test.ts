@@ -27,7 +27,7 @@ beforeAll(async () => {
   client = new HypervisorClient({ url: lab.hypervisorUrl, password: PASSWORD, timeoutMs: 25_000 });
   await untilRead(
     'the hypervisor to answer',
-    () => fetch(`${lab.hypervisorUrl}/api/ping`).then((r) => r.text()),
+    () => lab.ping(),
     (t) => t === '"PONG!"',
   );
 }, 900_000);
@@ -125,7 +125,7 @@ describe('a real Skywire hypervisor', () => {
     lab.startVisor(1);
     await untilRead(
       'the hypervisor back',
-      () => fetch(`${lab.hypervisorUrl}/api/ping`).then((r) => r.text()),
+      () => lab.ping(),
       (t) => t === '"PONG!"',
     );
     const visors = await client.visorsSummary();
