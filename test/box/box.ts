@@ -268,6 +268,7 @@ export interface BoardReport {
   visor: {
     status: string;
     pk: string | null;
+    dmsg_connected: boolean | null;
     hypervisor_pk: string | null;
     hypervisor_connected: boolean | null;
   } | null;
