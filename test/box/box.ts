@@ -5,6 +5,7 @@
 import { copyFile, constants, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { SkywireJson } from '../../firmware/rewards/skywire-output.js';
 import { extractBootFiles } from '../../images/emulator/qemu-session.js';
 import { BoardMachine } from './board.js';
 import { Lan } from './lan.js';
@@ -275,19 +276,7 @@ export interface BoardReport {
 }
 
 /** `skywire --json` at the manager's console: each board's visor as the manager's hypervisor lists it. */
-export interface SkywireReport {
-  hypervisor_ui: string;
-  hypervisor: { ok: boolean; error: string | null };
-  visors: {
-    board: number;
-    local_ip: string;
-    running: boolean;
-    pk: string | null;
-    version: string | null;
-    dmsg_connected: boolean;
-    services_health: string | null;
-  }[];
-}
+export type SkywireReport = SkywireJson;
 
 export function skywireJson(box: Box): Promise<SkywireReport> {
   return managerJsonObject<SkywireReport>(box, 'skywire --json');
