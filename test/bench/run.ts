@@ -1,4 +1,5 @@
-// `make bench`: runs every `*.bench.js` beside this file (compiled from `test/bench/*.bench.ts`) in name order.
+// `make bench`: runs every `*.bench.js` beside this file (compiled from `test/bench/*.bench.ts`) in name order;
+// `run.js NAME` runs one.
 // Each exports a default async function that prints its own figures; a failing one is reported, the rest still run.
 import { readdir } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
@@ -6,9 +7,13 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const only = process.argv[2];
-const files = (await readdir(here))
-  .filter((f) => f.endsWith('.bench.js') && (!only || f.includes(only)))
-  .sort();
+const all = (await readdir(here)).filter((f) => f.endsWith('.bench.js')).sort();
+// A name runs that bench alone (`skywire` is not also `qemu-skywire`); else every bench whose name holds it.
+const files = !only
+  ? all
+  : all.includes(`${only}.bench.js`)
+    ? [`${only}.bench.js`]
+    : all.filter((f) => f.includes(only));
 let failed = 0;
 for (const file of files) {
   console.log(`\n== ${file.replace(/\.bench\.js$/, '')}`);
