@@ -52,8 +52,9 @@ export default async function (): Promise<void> {
       `for i in $(seq 300); do grep -q '"stage":"committed"' /var/lib/skyminer/update.json && break; sleep 1; done; sed -n 's/.*"at":\\([0-9]*\\).*/\\1/p' /var/lib/skyminer/update.json`,
       400_000,
     );
-    const committedAt = Number(at.trim());
-    if (!committedAt) throw new Error('the good update did not commit');
+    // The record's time (ms) is the last number printed: the console may carry other lines with it.
+    const committedAt = Number(/(\d{10,})\s*$/.exec(at)?.[1]);
+    if (!committedAt) throw new Error(`the good update did not commit: ${JSON.stringify(at.slice(-300))}`);
     console.log(
       `downtime per board (the update's reboot -> new slot healthy and committed; ±1 s): ${s(committedAt - rebootAt)}`,
     );
