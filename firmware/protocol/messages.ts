@@ -23,6 +23,11 @@ export const resetReason = z.enum(['watchdog', 'other', 'unknown']);
 const order = z.string().regex(/^[0-9a-f]{8,32}$/);
 /** The longest reason a board's firmware report carries: a longer one would cost the whole heartbeat. */
 export const MAX_UPDATE_REASON = 300;
+
+/** A reason as the heartbeat can carry it: cut to the report's limit rather than have the heartbeat refused. */
+export function reportableReason(reason: string): string {
+  return reason.length > MAX_UPDATE_REASON ? `${reason.slice(0, MAX_UPDATE_REASON - 3)}...` : reason;
+}
 const version = z.string().min(1).max(40);
 
 /** A board's latest update order (firmware or visor) and how far it got. */

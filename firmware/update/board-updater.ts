@@ -3,7 +3,7 @@
 // heartbeat how far it got. The bundle is signed, so where its bytes come from does not matter: the board trusts
 // only its own keys. Its trial boot commits once the manager acknowledges its heartbeats (trial-health.ts).
 import { Readable } from 'node:stream';
-import { MAX_UPDATE_REASON } from '../protocol/messages.js';
+import { reportableReason } from '../protocol/messages.js';
 import { BundleRefused, type BundlePolicy } from './bundle.js';
 import { updateState, type UpdateRecord } from './decision.js';
 import { installBundle, readRecord, UpdateError, writeRecord, type SlotDevices } from './install.js';
@@ -66,11 +66,6 @@ export interface SlotUpdaterOptions {
   checksFailing?: (failing: readonly string[]) => Promise<void>;
   /** A transfer cut short (the manager restarting, the network) is tried again this often, this many times. */
   retry?: { times: number; afterMs: number };
-}
-
-/** A reason as the heartbeat can carry it: cut to the report's limit rather than have the heartbeat refused. */
-function reportable(reason: string): string {
-  return reason.length > MAX_UPDATE_REASON ? `${reason.slice(0, MAX_UPDATE_REASON - 3)}...` : reason;
 }
 
 /** The stage a board reports from its update record (the record survives the reboot; the order in it too). */
@@ -142,7 +137,7 @@ export class SlotUpdater implements BoardUpdater {
             order: record.order,
             version: record.version,
             stage: recordStage(record),
-            ...(record.reason ? { reason: reportable(record.reason) } : {}),
+            ...(record.reason ? { reason: reportableReason(record.reason) } : {}),
           }
         : undefined;
     this.current = {
@@ -195,7 +190,7 @@ export class SlotUpdater implements BoardUpdater {
         order: order.order,
         version: order.version,
         stage,
-        ...(reason ? { reason: reportable(reason) } : {}),
+        ...(reason ? { reason: reportableReason(reason) } : {}),
       };
       this.current = { ...(this.current ?? { version: this.o.version, trying: false }), update: this.live };
     };

@@ -8,7 +8,7 @@ import { mkdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { MAX_UPDATE_REASON } from '../protocol/messages.js';
+import { reportableReason } from '../protocol/messages.js';
 import type { UpdateOrder } from './board-updater.js';
 import type { UpdateReport, UpdateStage } from './rollout.js';
 import type { VisorBundlePolicy } from './visor-bundle.js';
@@ -31,10 +31,6 @@ export interface VisorUpdaterOptions {
   log(line: string): void;
   /** A transfer cut short is tried again this often, this many times. */
   retry?: { times: number; afterMs: number };
-}
-
-function reportable(reason: string): string {
-  return reason.length > MAX_UPDATE_REASON ? `${reason.slice(0, MAX_UPDATE_REASON - 3)}...` : reason;
 }
 
 const oneLine = (err: unknown) => (err instanceof Error ? err.message : String(err)).split('\n')[0]!;
@@ -81,7 +77,7 @@ export class VisorUpdater {
       order: order.order,
       version: order.version,
       stage,
-      ...(reason ? { reason: reportable(reason) } : {}),
+      ...(reason ? { reason: reportableReason(reason) } : {}),
     };
   }
 

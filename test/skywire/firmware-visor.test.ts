@@ -9,10 +9,9 @@ import { defaultConfig } from '../../firmware/config/load.js';
 import { Simulator } from '../../firmware/sim/simulator.js';
 import type { SupervisorEvent } from '../../firmware/supervisor/event-log.js';
 import { HypervisorClient } from '../../firmware/skywire/hypervisor-client.js';
-import { PASSWORD_FILE, passwordProblem } from '../../firmware/skywire/hypervisor-account.js';
-import { DEFAULT_VISOR_POLICY } from '../../firmware/skywire/visor-policy.js';
-import { KEYS_FILE, SkywireHost } from '../../firmware/skywire/visor-host.js';
-import { ALL_APPS, hostSkywire, SkywireLab } from './lab.js';
+import { passwordProblem } from '../../firmware/skywire/hypervisor-account.js';
+import { KEYS_FILE } from '../../firmware/skywire/visor-host.js';
+import { hostSkywire, SkywireLab } from './lab.js';
 import { untilRead } from '../helpers/wait.js';
 
 let lab: SkywireLab;
@@ -20,7 +19,7 @@ let sim: Simulator;
 let startedAt = 0;
 const events: SupervisorEvent[] = [];
 
-const passwordFile = () => join(lab.board(1).dir, PASSWORD_FILE);
+const passwordFile = () => lab.passwordFile;
 const keysOf = async (n: number) =>
   JSON.parse(await readFile(join(lab.board(n).dir, KEYS_FILE), 'utf8')) as { pk: string; sk: string };
 const visorOf = (n: number) => sim.supervisor.view().boards[n - 1]!.telemetry?.visor ?? null;
@@ -37,18 +36,7 @@ beforeAll(async () => {
     config: defaultConfig({ box: { boards: 4 }, supervisor: { power_on_gap_ms: 50 } }),
     bootMs: 50,
     events: (e) => events.push(e),
-    visors: (n) => ({
-      host: new SkywireHost({
-        binary,
-        dir: lab.board(n).dir,
-        servicesFile: lab.servicesFile,
-        wrap: lab.wrapFor(n),
-        disableApps: ALL_APPS,
-      }),
-      hypervisor: { url: lab.hypervisorUrl, passwordFile: passwordFile() },
-      policy: { ...DEFAULT_VISOR_POLICY, backoffMs: 1000 },
-      probeEveryMs: 2000,
-    }),
+    visors: (n) => lab.firmwareVisor(n),
   });
   await sim.start();
 }, 900_000);

@@ -18,6 +18,10 @@ import {
   type KeyPair,
   type SkywireTool,
 } from '../../firmware/skywire/visor-config.js';
+import type { BoardVisorHardware } from '../../firmware/compose/board.js';
+import { PASSWORD_FILE } from '../../firmware/skywire/hypervisor-account.js';
+import { DEFAULT_VISOR_POLICY } from '../../firmware/skywire/visor-policy.js';
+import { SkywireHost } from '../../firmware/skywire/visor-host.js';
 import { SkywireServices, spawnIn, stopProcess, waitTcp } from './services.js';
 
 export { exited } from './services.js';
@@ -175,6 +179,30 @@ export class SkywireLab {
   /** A skywire command line inside board n's namespace (for the firmware's own visor host). */
   wrapFor(n: number): string[] {
     return ['ip', 'netns', 'exec', this.board(n).ns];
+  }
+
+  /** The hypervisor's password file, as board 1's firmware keeps it. */
+  get passwordFile(): string {
+    return join(this.board(1).dir, PASSWORD_FILE);
+  }
+
+  /**
+   * Board n's visor as the firmware runs it (`skyminer agent`'s hardware, for the simulator's `visors`): the
+   * lab's binary in the board's namespace and folder, the services here, short restart timings.
+   */
+  firmwareVisor(n: number): BoardVisorHardware {
+    return {
+      host: new SkywireHost({
+        binary: this.options.binary,
+        dir: this.board(n).dir,
+        servicesFile: this.servicesFile,
+        wrap: this.wrapFor(n),
+        disableApps: ALL_APPS,
+      }),
+      hypervisor: { url: this.hypervisorUrl, passwordFile: this.passwordFile },
+      policy: { ...DEFAULT_VISOR_POLICY, backoffMs: 1000 },
+      probeEveryMs: 2000,
+    };
   }
 
   /** Where the services file the lab's services answer at is (the image ships upstream's). */

@@ -15,12 +15,9 @@ import { defaultConfig } from '../../firmware/config/load.js';
 import { Simulator } from '../../firmware/sim/simulator.js';
 import type { SupervisorEvent } from '../../firmware/supervisor/event-log.js';
 import { HypervisorClient } from '../../firmware/skywire/hypervisor-client.js';
-import { PASSWORD_FILE } from '../../firmware/skywire/hypervisor-account.js';
-import { DEFAULT_VISOR_POLICY } from '../../firmware/skywire/visor-policy.js';
-import { SkywireHost } from '../../firmware/skywire/visor-host.js';
 import { keyId } from '../../firmware/update/keys.js';
 import { readSlots } from '../../firmware/update/visor-slots.js';
-import { ALL_APPS, hostSkywire, SkywireLab } from './lab.js';
+import { hostSkywire, SkywireLab } from './lab.js';
 import { untilRead } from '../helpers/wait.js';
 
 let lab: SkywireLab;
@@ -30,7 +27,7 @@ let work: string;
 let signer: KeyObject;
 const events: SupervisorEvent[] = [];
 
-const passwordFile = () => join(lab.board(1).dir, PASSWORD_FILE);
+const passwordFile = () => lab.passwordFile;
 const visorOf = (n: number) => sim.supervisor.view().boards[n - 1]!.telemetry?.visor ?? null;
 const visorPid = async (n: number) => (await readFile(join(lab.board(n).dir, 'visor.pid'), 'utf8')).trim();
 const ended = () => events.some((e) => e.event === 'rollout-done' || e.event === 'rollout-stopped');
@@ -61,16 +58,7 @@ beforeAll(async () => {
       tickMs: 250,
     },
     visors: (n) => ({
-      host: new SkywireHost({
-        binary,
-        dir: lab.board(n).dir,
-        servicesFile: lab.servicesFile,
-        wrap: lab.wrapFor(n),
-        disableApps: ALL_APPS,
-      }),
-      hypervisor: { url: lab.hypervisorUrl, passwordFile: passwordFile() },
-      policy: { ...DEFAULT_VISOR_POLICY, backoffMs: 1000 },
-      probeEveryMs: 2000,
+      ...lab.firmwareVisor(n),
       // The visor's binaries beside its keys, as on a board: the host runs `current` from there.
       update: {
         dir: lab.board(n).dir,
