@@ -17,9 +17,10 @@ export interface BoardSpec {
   slot: number;
   /** The board's card (its own copy of the image). */
   disk: string;
-  kernel: string;
-  initrd?: string;
-  append: string;
+  /** How it boots: QEMU loads the kernel itself, or U-Boot runs as its firmware from its own flash bank. */
+  boot: DirectBoot | UbootBoot;
+  /** More disks (`-drive` specs), as a stick in a USB port. */
+  drives?: string[];
   /** Where its QMP socket goes. */
   dir: string;
   /** `-netdev` of the box's LAN. */
@@ -32,6 +33,21 @@ export interface BoardSpec {
   trace?: string[];
   /** Called with every trace line on QEMU's stderr, with the host time it arrived. */
   onTrace?: (line: string, atMs: number) => void;
+}
+
+export interface DirectBoot {
+  kind: 'direct';
+  kernel: string;
+  initrd?: string;
+  append: string;
+}
+
+/** Debian's U-Boot (images/emulator/uboot.ts) with the board's environment bank, under a QEMU whose flash saves. */
+export interface UbootBoot {
+  kind: 'uboot';
+  qemu: string;
+  bios: string;
+  flash: string;
 }
 
 export interface PowerRecord {
@@ -78,7 +94,7 @@ export class BoardMachine {
     const s = this.spec;
     const mac = `52:54:00:5b:00:${s.slot.toString(16).padStart(2, '0')}`;
     const args = [
-      ...['-n', String(s.nice), 'qemu-system-aarch64'],
+      ...['-n', String(s.nice), s.boot.kind === 'uboot' ? s.boot.qemu : 'qemu-system-aarch64'],
       ...['-M', 'virt', '-cpu', 'cortex-a53', '-smp', String(s.cpus), '-m', String(s.memoryMib)],
       ...['-display', 'none', '-monitor', 'none', '-serial', 'stdio'],
       ...['-qmp', `unix:${this.qmpPath},server=on,wait=off`],
@@ -86,8 +102,14 @@ export class BoardMachine {
       ...['-nic', 'none', '-netdev', s.netdev, '-device'],
       `virtio-net-pci,netdev=box,mac=${mac},romfile=`,
       ...['-device', 'i6300esb', '-action', 'watchdog=reset'],
-      ...['-kernel', s.kernel, ...(s.initrd ? ['-initrd', s.initrd] : []), '-append', s.append],
+      ...(s.boot.kind === 'uboot'
+        ? ['-bios', s.boot.bios, '-drive', `if=pflash,index=1,format=raw,file=${s.boot.flash}`]
+        : [
+            ...['-kernel', s.boot.kernel, ...(s.boot.initrd ? ['-initrd', s.boot.initrd] : [])],
+            ...['-append', s.boot.append],
+          ]),
       ...['-drive', `file=${s.disk},format=raw,if=virtio`],
+      ...(s.drives ?? []).flatMap((d) => ['-drive', d]),
       ...(s.trace ?? []).flatMap((t) => ['-trace', t]),
     ];
     // nice execs QEMU in its own process, so the pid is QEMU's.

@@ -11,7 +11,13 @@ import { run } from '../../images/lib/tools.js';
 
 export async function buildBoxImage(
   consolePassword: string,
-  o: { skywireServices?: string } = {},
+  o: {
+    skywireServices?: string;
+    /** False: no Skywire in the image (a smaller root, for tests of other parts). */
+    skywire?: boolean;
+    /** The update signing key (PEM): the boards take bundles signed with it. */
+    signingKey?: string;
+  } = {},
 ): Promise<string> {
   const outDir = await mkdtemp(join(tmpdir(), 'box-image-'));
   const secretFile = join(outDir, 'box.secret');
@@ -24,6 +30,8 @@ export async function buildBoxImage(
     consolePasswordHash: await hashPassword(consolePassword, { N: 4096, r: 8, p: 1 }),
     boxSecretFile: secretFile,
     ...(o.skywireServices ? { skywireServices: o.skywireServices } : {}),
+    ...(o.skywire === false ? { skywire: false } : {}),
+    ...(o.signingKey ? { signingKey: o.signingKey } : {}),
     compress: false,
     epoch: 1_700_000_000,
   });

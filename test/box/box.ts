@@ -7,8 +7,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { SkywireJson } from '../../firmware/rewards/skywire-output.js';
 import { extractBootFiles } from '../../images/emulator/qemu-session.js';
-import { BoardMachine } from './board.js';
+import { UBOOT_QEMU_ARM64 } from '../../images/emulator/uboot.js';
+import { BoardMachine, type BoardSpec } from './board.js';
 import { Lan } from './lan.js';
+import { slotFlash, ubootDefaultEnv } from './uboot-flash.js';
 
 /**
  * The manager's lines for each worker on its PL061 (8 lines): board n's power on line n - 2, its reset on
@@ -33,6 +35,14 @@ export interface BoxOptions {
   memoryMib?: number | readonly number[];
   /** The LAN to join (one with more on it than the boards); else a LAN of the boards alone. */
   lan?: Lan;
+  /**
+   * Boot every board through Debian's U-Boot, each with its own environment bank (test/box/uboot-flash.ts), under
+   * this QEMU (one whose flash writes are kept: images/emulator/uboot.ts): the boards can then update themselves.
+   * Else QEMU loads the image's kernel directly.
+   */
+  uboot?: { qemu: string };
+  /** More disks for a board, by slot (`-drive` specs). */
+  drives?: Record<number, string[]>;
 }
 
 export class Box {
@@ -66,7 +76,8 @@ export class Box {
   /** Makes the box (every card a fresh copy of the image) and switches the manager on; the workers wait. */
   static async start(o: BoxOptions): Promise<Box> {
     const dir = await mkdtemp(join(tmpdir(), 'skyminer-box-'));
-    const boot = await extractBootFiles(o.image, dir);
+    const direct = o.uboot ? undefined : await extractBootFiles(o.image, dir);
+    const ubootEnv = o.uboot ? await ubootDefaultEnv(o.uboot.qemu) : undefined;
     const lan = o.lan ?? (await Lan.start());
     const boards: BoardMachine[] = [];
     // The manager's trace reaches the box once it exists (the manager is switched on after).
@@ -75,13 +86,25 @@ export class Box {
       const disk = join(dir, `card${slot}.img`);
       // A copy per card, shared blocks where the filesystem can (a reflink), else a plain copy.
       await copyFile(o.image, disk, constants.COPYFILE_FICLONE);
+      let boot: BoardSpec['boot'];
+      if (direct) {
+        boot = {
+          kind: 'direct',
+          kernel: direct.kernel,
+          ...(direct.initrd ? { initrd: direct.initrd } : {}),
+          append: `${direct.append} skyminer.slot=${slot}`,
+        };
+      } else {
+        const flash = join(dir, `flash${slot}.img`);
+        await slotFlash(flash, ubootEnv!, slot);
+        boot = { kind: 'uboot', qemu: o.uboot!.qemu, bios: UBOOT_QEMU_ARM64, flash };
+      }
       boards.push(
         new BoardMachine({
           slot,
           disk,
-          kernel: boot.kernel,
-          ...(boot.initrd ? { initrd: boot.initrd } : {}),
-          append: `${boot.append} skyminer.slot=${slot}`,
+          boot,
+          ...(o.drives?.[slot] ? { drives: o.drives[slot] } : {}),
           dir,
           netdev: lan.netdev('box'),
           memoryMib: (typeof o.memoryMib === 'number' ? o.memoryMib : o.memoryMib?.[slot - 1]) ?? 768,

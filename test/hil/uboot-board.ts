@@ -4,7 +4,7 @@
 // whose root cannot be mounted, one whose supervisor never starts, and a tampered copy of the small one.
 import { generateKeyPairSync } from 'node:crypto';
 import { createReadStream, createWriteStream } from 'node:fs';
-import { copyFile, mkdir, open, readFile, stat, writeFile } from 'node:fs/promises';
+import { copyFile, mkdir, open, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { hashPassword } from '../../firmware/console/password.js';
@@ -48,8 +48,11 @@ async function debugfsWrite(file: string, commands: string[]): Promise<void> {
   await run('debugfs', ['-w', '-f', script, file]);
 }
 
-/** The image's root as a file of its own, edited by `commands` (debugfs), then bundled. */
-async function variant(
+/**
+ * A bundle of firmware `version` made from the image's own root (a file of its own, named `<out>.root` in `dir`),
+ * with its image-release saying that version and the root edited by `edit` (debugfs commands and whole files).
+ */
+export async function versionedBundle(
   image: string,
   src: RootSource,
   dir: string,
@@ -60,14 +63,16 @@ async function variant(
   edit: {
     files?: Record<string, string>;
     commands?: string[];
-  },
+  } = {},
 ): Promise<void> {
   const root = join(dir, `${out}.root`);
   await pipeline(
     createReadStream(image, { start: src.offset, end: src.offset + src.bytes - 1 }),
     createWriteStream(root),
   );
-  const release = (await readFile(join(dir, 'image-release'), 'utf8')).replace(
+  const releaseFile = `${root}.image-release`;
+  await run('debugfs', ['-R', `dump /etc/skyminer/image-release ${releaseFile}`, root]);
+  const release = (await readFile(releaseFile, 'utf8')).replace(
     /^FIRMWARE_VERSION=.*$/m,
     `FIRMWARE_VERSION=${version}`,
   );
@@ -80,10 +85,36 @@ async function variant(
   }
   await debugfsWrite(root, commands);
   await makeBundle({ ...src, file: root, offset: 0, firmware: version }, key, join(dir, 'stick', out), epoch);
+  await rm(root);
 }
 
-/** Builds the image once (signed with a key of this run), the board's card and flash, and the stick of bundles. */
-export async function prepareBoard(repo: string, dir: string): Promise<BoardFiles> {
+/** The stick: `dir`/stick as an ext4 disk image (`dir`/stick.img) with room for the files of `bytes`. */
+export async function stickOf(dir: string, bytes: number[]): Promise<string> {
+  const total = bytes.reduce((a, n) => a + n, 0);
+  const stick = join(dir, 'stick.img');
+  await run('mke2fs', [
+    '-q',
+    '-t',
+    'ext4',
+    '-L',
+    'bundles',
+    '-d',
+    join(dir, 'stick'),
+    stick,
+    `${Math.ceil((total * 1.2) / 1048576) + 16}M`,
+  ]);
+  return stick;
+}
+
+/**
+ * Builds the image once (signed with a key of this run), the board's card and flash, and the stick of bundles.
+ * `skywire: false` leaves Skywire out: a smaller root, installed sooner, where the update itself is what is tried.
+ */
+export async function prepareBoard(
+  repo: string,
+  dir: string,
+  o: { skywire?: boolean } = {},
+): Promise<BoardFiles> {
   const qemu = await ubootQemu(repo);
   const key = generateKeyPairSync('ed25519').privateKey;
   const keyFile = join(dir, 'signing.pem');
@@ -97,17 +128,13 @@ export async function prepareBoard(repo: string, dir: string): Promise<BoardFile
     // scrypt with a small N: TCG is slow.
     consolePasswordHash: await hashPassword(CONSOLE_PASSWORD, { N: 4096, r: 8, p: 1 }),
     signingKey: keyFile,
+    ...(o.skywire === false ? { skywire: false } : {}),
     compress: false,
     epoch,
   });
   const src = await rootOfImage(built.image);
-  await run('debugfs', [
-    '-R',
-    `dump /etc/skyminer/image-release ${join(dir, 'image-release')}`,
-    `${built.image}?offset=${src.offset}`,
-  ]);
   await mkdir(join(dir, 'stick'));
-  await variant(built.image, src, dir, BUNDLES.good.version, key, BUNDLES.good.file, epoch, {});
+  await versionedBundle(built.image, src, dir, BUNDLES.good.version, key, BUNDLES.good.file, epoch, {});
   // A root of 8 MiB that is no filesystem at all (signed like any other): the initramfs cannot mount it. Small,
   // so the test spends its time on U-Boot's fallback rather than on writing a root that cannot boot anyway.
   const unbootable = join(dir, `${BUNDLES.unbootable.file}.root`);
@@ -119,10 +146,19 @@ export async function prepareBoard(repo: string, dir: string): Promise<BoardFile
     epoch,
   );
   // Boots, but its supervisor is never started: a manager that never becomes healthy, with a short limit.
-  await variant(built.image, src, dir, BUNDLES.unhealthy.version, key, BUNDLES.unhealthy.file, epoch, {
-    commands: ['mkdir /etc/default', 'rm /etc/runlevels/default/skyminer-supervisor'],
-    files: { '/etc/default/skyminer-update': `TRIAL_LIMIT_S=${UNHEALTHY_LIMIT_S}\n` },
-  });
+  await versionedBundle(
+    built.image,
+    src,
+    dir,
+    BUNDLES.unhealthy.version,
+    key,
+    BUNDLES.unhealthy.file,
+    epoch,
+    {
+      commands: ['mkdir /etc/default', 'rm /etc/runlevels/default/skyminer-supervisor'],
+      files: { '/etc/default/skyminer-update': `TRIAL_LIMIT_S=${UNHEALTHY_LIMIT_S}\n` },
+    },
+  );
   // One byte of a bundle's payload changed, far into it: refused only once the payload is hashed. The small
   // bundle's, so the refusal costs seconds of TCG rather than minutes.
   const tampered = join(dir, 'stick', BUNDLES.tampered.file);
@@ -139,19 +175,7 @@ export async function prepareBoard(repo: string, dir: string): Promise<BoardFile
       Object.entries(BUNDLES).map(async ([k, v]) => [k, (await stat(join(dir, 'stick', v.file))).size]),
     ),
   ) as Record<keyof typeof BUNDLES, number>;
-  const total = Object.values(bundleBytes).reduce((a, n) => a + n, 0);
-  const stick = join(dir, 'stick.img');
-  await run('mke2fs', [
-    '-q',
-    '-t',
-    'ext4',
-    '-L',
-    'bundles',
-    '-d',
-    join(dir, 'stick'),
-    stick,
-    `${Math.ceil((total * 1.2) / 1048576) + 16}M`,
-  ]);
+  const stick = await stickOf(dir, Object.values(bundleBytes));
   const card = join(dir, 'card.img');
   await run('cp', ['--sparse=always', built.image, card]);
   const flash = join(dir, 'flash.img');

@@ -22,7 +22,8 @@ let dir: string;
 
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'update-uboot-'));
-  files = await prepareBoard(repoRoot(), dir);
+  // The bench (test/bench/update.bench.ts) measures the full image's bundle; these tests try the update itself.
+  files = await prepareBoard(repoRoot(), dir, { skywire: false });
   board = new UbootBoard(files);
 }, 900_000);
 
