@@ -95,7 +95,9 @@ export class BoardMachine {
     const mac = `52:54:00:5b:00:${s.slot.toString(16).padStart(2, '0')}`;
     const args = [
       ...['-n', String(s.nice), s.boot.kind === 'uboot' ? s.boot.qemu : 'qemu-system-aarch64'],
-      ...['-M', 'virt', '-cpu', 'cortex-a53', '-smp', String(s.cpus), '-m', String(s.memoryMib)],
+      // With firmware (-bios) and ACPI, virt swaps its PL061 for ACPI's event device: no GPIO for the lines.
+      ...['-M', s.boot.kind === 'uboot' ? 'virt,acpi=off' : 'virt'],
+      ...['-cpu', 'cortex-a53', '-smp', String(s.cpus), '-m', String(s.memoryMib)],
       ...['-display', 'none', '-monitor', 'none', '-serial', 'stdio'],
       ...['-qmp', `unix:${this.qmpPath},server=on,wait=off`],
       // No ROM file for the NIC (Debian's QEMU for ARM does not ship the PCI option ROMs).
