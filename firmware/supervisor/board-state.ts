@@ -58,6 +58,8 @@ export interface BoardState {
   failedAt?: number;
   /** The restart under way is a box-wide update taking the board into its new slot, not a failure. */
   updating?: boolean;
+  /** A box-wide update has the board installing into its spare slot: its heartbeats may lag (installSilenceMs). */
+  installing?: boolean;
 }
 
 export type Operation = 'on' | 'off' | 'reset' | 'cycle' | 'release';
@@ -72,7 +74,9 @@ export type BoardEvent =
   /** `hold`: the box judged the silence correlated (see network-silence.ts); restarts wait for the network. */
   | { kind: 'tick'; at: number; hold?: { since: number } }
   /** A box-wide update takes the board down into its new slot: a reboot expected, not counted as a restart. */
-  | { kind: 'update-reboot'; at: number };
+  | { kind: 'update-reboot'; at: number }
+  /** A box-wide update has the board installing (or no longer): a longer silence is allowed meanwhile. */
+  | { kind: 'installing'; at: number; on: boolean };
 
 /** Actions are data; the supervisor loop performs them. */
 export type BoardAction =
@@ -87,6 +91,8 @@ export type BoardAction =
 
 export interface Policy {
   heartbeatTimeoutMs: number;
+  /** The silence allowed a board while it installs an update, when longer than heartbeatTimeoutMs. */
+  installSilenceMs: number;
   bootTimeoutMs: number;
   /** How long probes may go unanswered before the board is declared failed, and how often they are sent. */
   probeTimeoutMs: number;
@@ -107,6 +113,7 @@ export interface Policy {
 /** Short defaults for tests; the shipped ones come from the config schema. */
 export const DEFAULT_POLICY: Policy = {
   heartbeatTimeoutMs: 1500,
+  installSilenceMs: 60_000,
   bootTimeoutMs: 120_000,
   probeTimeoutMs: 1200,
   probeIntervalMs: 200,
@@ -163,6 +170,11 @@ export function decide(state: BoardState, event: BoardEvent, policy: Policy): De
         : onTick(state, event.at, policy);
     case 'update-reboot':
       return onUpdateReboot(state, event.at, policy);
+    case 'installing':
+      return {
+        state: event.on ? { ...state, installing: true } : { ...state, installing: undefined },
+        actions: [],
+      };
   }
 }
 
@@ -357,7 +369,14 @@ function onTick(state: BoardState, at: number, policy: Policy): Decision {
   const silentMs = at - (state.lastContactAt ?? state.since);
   switch (state.status) {
     case 'up': {
-      if (silentMs > policy.heartbeatTimeoutMs) return suspect(state, at, policy, { silent_ms: silentMs });
+      const allowedMs = state.installing
+        ? Math.max(policy.heartbeatTimeoutMs, policy.installSilenceMs)
+        : policy.heartbeatTimeoutMs;
+      if (silentMs > allowedMs)
+        return suspect(state, at, policy, {
+          silent_ms: silentMs,
+          ...(state.installing ? { installing: true } : {}),
+        });
       if (
         state.restarts.length > 0 &&
         state.upSince !== undefined &&

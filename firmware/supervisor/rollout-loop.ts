@@ -53,6 +53,8 @@ export class RolloutLoop {
   private timer: NodeJS.Timeout | null = null;
   private server: Server | null = null;
   private busy = false;
+  /** The boards the supervisor was told are installing. */
+  private installing = new Set<number>();
   private starting = false;
   private stopped = false;
   private readonly logger: Logger;
@@ -182,6 +184,7 @@ export class RolloutLoop {
         Date.now(),
         this.o.limits ?? DEFAULT_ROLLOUT_LIMITS,
       );
+      this.syncInstalling(step.rollout);
       if (step.rollout === r) return;
       this.rollout = step.rollout;
       // Saved before acting: a manager that reboots (its own update) must find the step it took.
@@ -196,6 +199,18 @@ export class RolloutLoop {
     } finally {
       this.busy = false;
     }
+  }
+
+  /** Tells the supervisor which boards install now (their heartbeats may lag), as they change. */
+  private syncInstalling(r: Rollout): void {
+    const now = new Set(
+      r.result
+        ? []
+        : r.boards.filter((b) => b.phase === 'ordered' || b.phase === 'installing').map((b) => b.board),
+    );
+    for (const b of this.installing) if (!now.has(b)) this.o.supervisor.updateInstalling(b, false);
+    for (const b of now) if (!this.installing.has(b)) this.o.supervisor.updateInstalling(b, true);
+    this.installing = now;
   }
 
   private async perform(actions: RolloutAction[]): Promise<void> {

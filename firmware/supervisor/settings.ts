@@ -6,6 +6,7 @@ export function policyFromConfig(config: Config): Policy {
   const s = config.supervisor;
   return {
     heartbeatTimeoutMs: s.heartbeat_timeout_ms,
+    installSilenceMs: s.install_silence_s * 1000,
     bootTimeoutMs: s.boot_timeout_s * 1000,
     probeTimeoutMs: s.probe_timeout_ms,
     probeIntervalMs: s.probe_interval_ms,

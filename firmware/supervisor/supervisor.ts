@@ -714,6 +714,11 @@ export class Supervisor implements SupervisorOperator {
     if (this.states.has(board)) this.apply(board, { kind: 'update-reboot', at: Date.now() });
   }
 
+  /** A box-wide update has the board installing, or no longer: its heartbeats may lag meanwhile. */
+  updateInstalling(board: number, on: boolean): void {
+    if (this.states.has(board)) this.apply(board, { kind: 'installing', at: Date.now(), on });
+  }
+
   /** Records an event of another part of the manager (a box-wide update) in the supervisor's stream. */
   note(board: number, event: string, details?: Record<string, unknown>): void {
     this.record(board, event, details);

@@ -84,7 +84,8 @@ async function untilBoards(
 ): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
-    const boards = await boardsJson(box);
+    // The console answers before the supervisor's control socket is there, after the manager's boot.
+    const boards = await boardsJson(box).catch((): BoardReport[] => []);
     if (check(boards)) return;
     if (Date.now() > deadline)
       throw new Error(`timed out waiting for ${what}; boards: ${JSON.stringify(boards)}; ${box.describe()}`);

@@ -193,6 +193,45 @@ describe('board state: contact', () => {
   });
 });
 
+describe('board state: a board installing an update', () => {
+  const installing = (at: number, on: boolean): BoardEvent => ({ kind: 'installing', at, on });
+  const grace = { ...policy, installSilenceMs: 20_000 };
+
+  it('allows an installing board a silence up to the install limit without suspecting it', () => {
+    const { state, actions } = run(upAt(1000), [installing(1000, true), ...ticks(1000, 21_000)], grace);
+    expect(state.status).toBe('up');
+    expect(actions).toEqual([]);
+  });
+
+  it('suspects an installing board that stays silent past the install limit, and says it was installing', () => {
+    const { state, all } = run(upAt(1000), [installing(1000, true), ...ticks(1000, 21_050)], grace);
+    expect(state.status).toBe('suspect');
+    expect(all[0]).toEqual({
+      kind: 'log',
+      event: 'suspect',
+      details: { silent_ms: 20_050, installing: true },
+    });
+  });
+
+  it('holds a board to the heartbeat timeout again once its install is over', () => {
+    const { state, actions } = run(
+      upAt(1000),
+      [installing(1000, true), installing(1200, false), ...ticks(1000, 2550)],
+      grace,
+    );
+    expect(state.status).toBe('suspect');
+    expect(actions).toEqual(['suspect', 'probe!']);
+  });
+
+  it('keeps the heartbeat timeout when the install limit is shorter', () => {
+    const { state } = run(upAt(1000), [installing(1000, true), ...ticks(1000, 2450)], {
+      ...policy,
+      installSilenceMs: 0,
+    });
+    expect(state.status).toBe('up');
+  });
+});
+
 describe('board state: failure and escalation', () => {
   // Heard at 1000, silent after: suspect at 2550, failed at 3750.
   const failedRun = (p: Policy = policy) => run(upAt(1000), ticks(1000, 3750), p);
