@@ -55,8 +55,9 @@ export const configSchema = z
         heartbeat_interval_ms: z.int().min(100).max(60_000).default(1000),
         /** Silence longer than this makes a board suspect (and probed); not yet failed. */
         heartbeat_timeout_ms: z.int().min(200).max(600_000).default(1500),
-        /** While a board installs an update into its spare slot (minutes of writing, hashing and unpacking), its
-         * heartbeats may lag: silence up to this long is not yet suspect, so the install is not cut short. */
+        /** While a board installs an update into its spare slot (minutes of writing, hashing and unpacking) or
+         * commits its trial boot, its heartbeats may lag: silence up to this long is not yet suspect, so the
+         * update is not cut short. */
         install_silence_s: z.int().min(0).max(3600).default(60),
         /** A suspect board is failed once its probes go unanswered this long; they are resent every interval. */
         probe_timeout_ms: z.int().min(50).max(60_000).default(1200),

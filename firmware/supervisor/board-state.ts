@@ -58,7 +58,7 @@ export interface BoardState {
   failedAt?: number;
   /** The restart under way is a box-wide update taking the board into its new slot, not a failure. */
   updating?: boolean;
-  /** A box-wide update has the board installing into its spare slot: its heartbeats may lag (installSilenceMs). */
+  /** A box-wide update has the board installing or committing: its heartbeats may lag (installSilenceMs). */
   installing?: boolean;
 }
 
@@ -91,7 +91,7 @@ export type BoardAction =
 
 export interface Policy {
   heartbeatTimeoutMs: number;
-  /** The silence allowed a board while it installs an update, when longer than heartbeatTimeoutMs. */
+  /** The silence allowed a board while it installs or commits an update, when longer than heartbeatTimeoutMs. */
   installSilenceMs: number;
   bootTimeoutMs: number;
   /** How long probes may go unanswered before the board is declared failed, and how often they are sent. */

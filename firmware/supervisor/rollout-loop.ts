@@ -201,13 +201,14 @@ export class RolloutLoop {
     }
   }
 
-  /** Tells the supervisor which boards install now (their heartbeats may lag), as they change. */
+  /**
+   * Tells the supervisor which boards do an update's heavy work now, as they change: installing (unpacking,
+   * hashing, writing a slot, then the boot switch) or committing their trial boot (the environment written again).
+   * Their heartbeats may lag meanwhile; a board restarted in the middle loses the update, or its environment.
+   */
   private syncInstalling(r: Rollout): void {
-    const now = new Set(
-      r.result
-        ? []
-        : r.boards.filter((b) => b.phase === 'ordered' || b.phase === 'installing').map((b) => b.board),
-    );
+    const busy = new Set<string>(['ordered', 'installing', 'committing']);
+    const now = new Set(r.result ? [] : r.boards.filter((b) => busy.has(b.phase)).map((b) => b.board));
     for (const b of this.installing) if (!now.has(b)) this.o.supervisor.updateInstalling(b, false);
     for (const b of now) if (!this.installing.has(b)) this.o.supervisor.updateInstalling(b, true);
     this.installing = now;

@@ -146,7 +146,10 @@ describe('a QEMU box of four boards booted through U-Boot', () => {
         const rollout = await updateStatus();
         expect(rollout, 'a rollout under way').not.toBeNull();
         if (rollout!.result)
-          throw new Error(`the rollout ended before the manager's turn: ${JSON.stringify(rollout)}`);
+          throw new Error(
+            `the rollout ended before the manager's turn: ${JSON.stringify(rollout)}; ${box.describe()}; ` +
+              `events: ${JSON.stringify(await eventsJson(box).catch(() => []))}`,
+          );
         const manager = rollout!.boards.find((b) => b.board === 1)!;
         // The manager installs for minutes before its reboot: the last look, while its console still answers.
         if (manager.phase === 'installing') {
