@@ -159,7 +159,8 @@ test-skywire: build skywire .cache/skywire-apt.stamp
 	PATH=$$PATH:/sbin:/usr/sbin npx vitest run --config vitest.skywire.config.ts --reporter=default --reporter=json --outputFile.json=.cache/vitest-skywire.json
 
 # The whole box alone (make test-hil runs it with the rest of the QEMU tier): four boards booted from the emulator
-# image on one LAN, the manager's GPIO lines wired to the workers' power and reset (test/box).
+# image on one LAN, the manager's GPIO lines wired to the workers' power and reset (test/box); then a second box
+# booted through U-Boot takes a box-wide update, one board at a time (test/box/rolling-update.test.ts).
 test-box: build image-deps skywire
 	npx vitest run --config vitest.hil.config.ts test/box
 
