@@ -362,16 +362,24 @@ describe('a QEMU box of four boards booted from the emulator image', () => {
       await closeShell(b);
       // Up without a visor for the rest of the 5 minutes since it first came up (and at least VISOR_GONE_MS).
       await sleep(Math.max(since! + NO_VISOR_UP_MS - Date.now(), goneAt + VISOR_GONE_MS - Date.now(), 0));
-      const r = boardOf(await boardsJson(box), n)!;
-      expect(r.status).toBe('up');
-      expect(r.visor?.status, 'the visor as the board reports it').not.toBe('running');
+      // Up (a suspect of a moment, a starved TCG worker's late heartbeats, is let pass for up to a minute).
+      const r = boardOf(
+        await untilBoards(`board ${n} up`, (bs) => boardOf(bs, n)?.status === 'up', 60_000).catch(async () =>
+          boardsJson(box),
+        ),
+        n,
+      )!;
       await openShell(b).catch(async () => {
         await login(b, CONSOLE_PASSWORD);
         await openShell(b);
       });
-      expect(await visorPids()).toEqual([]);
+      const pidsAtEnd = await visorPids();
+      // The binary back before anything is judged: the tests after this one need the board's visor.
       await b.console.shell('umount /opt/skywire/bin/skywire');
       await closeShell(b);
+      expect(r.status).toBe('up');
+      expect(r.visor?.status, 'the visor as the board reports it').not.toBe('running');
+      expect(pidsAtEnd).toEqual([]);
       console.log(
         `board ${n}: up ${r.uptime_s} s (agent), ${((Date.now() - goneAt) / 1000).toFixed(0)} s of it without a visor, never reset`,
       );
