@@ -48,6 +48,9 @@ export type RolloutAnswer = { ok: true; message: string } | { ok: false; message
 const BUNDLE = 'rollout.bundle';
 const STATE = 'rollout.json';
 
+/** The phases of a board doing an update's heavy work, when its heartbeats may lag. */
+const BUSY: ReadonlySet<string> = new Set(['ordered', 'installing', 'committing']);
+
 export class RolloutLoop {
   private rollout: Rollout | undefined;
   private timer: NodeJS.Timeout | null = null;
@@ -166,6 +169,9 @@ export class RolloutLoop {
   }
 
   private async idle(): Promise<void> {
+    // Ended or stopped by the owner: no board keeps the install's longer silence.
+    for (const b of this.installing) this.o.supervisor.updateInstalling(b, false);
+    this.installing = new Set();
     if (this.timer) clearInterval(this.timer);
     this.timer = null;
     const server = this.server;
@@ -207,8 +213,7 @@ export class RolloutLoop {
    * Their heartbeats may lag meanwhile; a board restarted in the middle loses the update, or its environment.
    */
   private syncInstalling(r: Rollout): void {
-    const busy = new Set<string>(['ordered', 'installing', 'committing']);
-    const now = new Set(r.result ? [] : r.boards.filter((b) => busy.has(b.phase)).map((b) => b.board));
+    const now = new Set(r.result ? [] : r.boards.filter((b) => BUSY.has(b.phase)).map((b) => b.board));
     for (const b of this.installing) if (!now.has(b)) this.o.supervisor.updateInstalling(b, false);
     for (const b of now) if (!this.installing.has(b)) this.o.supervisor.updateInstalling(b, true);
     this.installing = now;
