@@ -16,6 +16,7 @@ import type { VisorUpdater } from '../update/visor-updater.js';
 import type { GrantContents } from '../auth/join-seal.js';
 import { runChecks, type HealthCheck } from './health.js';
 import { JoinClient } from './join.js';
+import { petDecision, trackProgress, type InstallProgress, type PetDecision } from './pet.js';
 
 export interface AgentOptions {
   board: number;
@@ -52,6 +53,8 @@ export interface AgentOptions {
   updater?: BoardUpdater;
   /** The board's visor updates: its latest rides in the heartbeats, and it takes the manager's visor orders. */
   visorUpdater?: Pick<VisorUpdater, 'report' | 'install'>;
+  /** A monotonic clock in ms (default performance.now): how long an install has not moved. */
+  monotonicMs?: () => number;
 }
 
 /**
@@ -74,6 +77,9 @@ export class Agent {
   private key: Buffer | undefined;
   private joining: JoinClient | null = null;
   private armed = false;
+  private install: InstallProgress | undefined;
+  /** The failing checks and the petting as last logged: a change is logged once, not at every heartbeat. */
+  private said = '';
   resetReason: ResetReason = 'unknown';
   /** Datagrams refused (bad tag, stale, malformed), for tests and the log. */
   rejected = 0;
@@ -171,7 +177,12 @@ export class Agent {
       const health = await runChecks(this.options.checks ?? [], limitMs);
       if (this.stalled || !this.net) return;
       // Petting from this loop means a stalled loop or a sick board stops the petting and the board resets.
-      if (health.ok) await this.options.watchdog?.device.pet().catch(() => {});
+      const wd = this.options.watchdog;
+      const nowMs = this.options.monotonicMs?.() ?? performance.now();
+      this.install = trackProgress(this.install, this.options.updater?.progress?.(), nowMs);
+      const decision = petDecision(health.ok, this.install, nowMs, (wd?.timeoutS ?? 0) * 1000);
+      if (decision !== 'withheld') await wd?.device.pet().catch(() => {});
+      this.sayHealth(health.failing, decision);
       this.send({
         type: 'heartbeat',
         board: this.options.board,
@@ -190,6 +201,24 @@ export class Agent {
     } finally {
       this.beating = false;
     }
+  }
+
+  private sayHealth(failing: readonly string[], decision: PetDecision): void {
+    const said = `${failing.join(', ')}|${decision}`;
+    if (said === this.said) return;
+    const first = this.said === '';
+    this.said = said;
+    const board = `board ${this.options.board}`;
+    if (decision === 'healthy') {
+      if (!first) this.logger.info(`${board}: healthy again`);
+    } else if (decision === 'installing')
+      this.logger.warn(
+        `${board}: failing ${failing.join(', ')}; the watchdog is still petted while the update installs`,
+      );
+    else
+      this.logger.warn(
+        `${board}: failing ${failing.join(', ')}${this.options.watchdog ? '; the watchdog is no longer petted' : ''}`,
+      );
   }
 
   private send(message: AgentMessage): void {

@@ -34,6 +34,11 @@ export interface BoardUpdater {
   commit(): void;
   /** The checks failing at the agent's latest heartbeat: while unacknowledged, they say why (trial-health.ts). */
   checked(failing: readonly string[]): void;
+  /**
+   * While an install runs, a count that rises as it gets on (pieces written, flushed, read back); none otherwise.
+   * The agent keeps petting its watchdog while it rises (agent/pet.ts).
+   */
+  progress?(): number | undefined;
 }
 
 export interface SlotUpdaterOptions {
@@ -91,6 +96,7 @@ export class SlotUpdater implements BoardUpdater {
   /** An update of this boot that has not reached the record (under way, or refused before writing anything). */
   private live: NonNullable<FirmwareReport['update']> | undefined;
   private busy = false;
+  private steps = 0;
   private acked = false;
   private recording = false;
   /** The checks failing at the latest heartbeat of a trial boot, and the list last recorded for the watch. */
@@ -124,6 +130,10 @@ export class SlotUpdater implements BoardUpdater {
 
   report(): FirmwareReport | undefined {
     return this.current;
+  }
+
+  progress(): number | undefined {
+    return this.busy ? this.steps : undefined;
   }
 
   private async refresh(): Promise<void> {
@@ -223,6 +233,9 @@ export class SlotUpdater implements BoardUpdater {
         recordFile: this.o.recordFile,
         now: this.o.now,
         log: this.o.log,
+        progress: () => {
+          this.steps++;
+        },
       });
       // The order joins the record, so the next boot still says which rollout its outcome belongs to.
       const record = await readRecord(this.o.recordFile);

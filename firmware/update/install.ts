@@ -28,7 +28,16 @@ export interface InstallContext {
   recordFile: string;
   now(): number;
   log(line: string): void;
+  /** Called as the install gets on (a piece written, flushed or read back): the agent pets its watchdog on it. */
+  progress?(): void;
 }
+
+/**
+ * Written pieces are flushed every this many bytes. Left to the page cache, a root image's worth of dirty pages
+ * on a slow card throttles every other writer on that card (logs, records) for as long as it drains, and those
+ * writes fill the thread pool the agent's health checks also wait on.
+ */
+export const FLUSH_EVERY_BYTES = 4 << 20;
 
 export async function readRecord(file: string): Promise<UpdateRecord | undefined> {
   try {
@@ -43,7 +52,7 @@ export async function writeRecord(file: string, r: UpdateRecord): Promise<void> 
   await rename(`${file}.new`, file);
 }
 
-async function hashRange(path: string, bytes: number): Promise<string> {
+async function hashRange(path: string, bytes: number, progress: () => void): Promise<string> {
   const fh = await open(path, 'r');
   try {
     const h = createHash('sha256');
@@ -53,6 +62,7 @@ async function hashRange(path: string, bytes: number): Promise<string> {
       if (bytesRead === 0) break;
       h.update(buf.subarray(0, bytesRead));
       at += bytesRead;
+      progress();
     }
     return h.digest('hex');
   } finally {
@@ -74,9 +84,11 @@ export async function installBundle(
   // A slot written by an earlier install that never rebooted: take its try away before writing over it.
   if (env[ENV.try] !== undefined)
     await updateEnv(ctx.env, { [ENV.try]: undefined, [ENV.tryLeft]: undefined });
+  const progress = ctx.progress ?? (() => {});
   const room = await ctx.slots.bytes(target);
   const fh = await open(ctx.slots.path[target], 'r+');
   let manifest: BundleManifest;
+  let unflushed = 0;
   try {
     manifest = await readBundle(source, ctx.policy, {
       onManifest: (m) => {
@@ -88,13 +100,21 @@ export async function installBundle(
       },
       sink: async (chunk, offset) => {
         await fh.write(chunk, 0, chunk.length, offset);
+        progress();
+        unflushed += chunk.length;
+        if (unflushed >= FLUSH_EVERY_BYTES) {
+          unflushed = 0;
+          await fh.datasync();
+          progress();
+        }
       },
     });
     await fh.sync();
+    progress();
   } finally {
     await fh.close();
   }
-  if ((await hashRange(ctx.slots.path[target], manifest.root.bytes)) !== manifest.root.sha256)
+  if ((await hashRange(ctx.slots.path[target], manifest.root.bytes, progress)) !== manifest.root.sha256)
     throw new UpdateError(
       `slot ${target} reads back different from what was written: the card may be failing`,
     );
@@ -108,6 +128,7 @@ export async function installBundle(
   });
   // The switch: one write of the whole environment (the spare copy, where there are two).
   await updateEnv(ctx.env, tryChanges(target));
+  progress();
   ctx.log(`slot ${target} holds firmware ${manifest.firmware}; the next boot tries it once`);
   return { manifest, slot: target };
 }

@@ -1,7 +1,7 @@
 // Install, try, commit or roll back, on files standing in for the two root slots and a redundant U-Boot
 // environment on raw storage; the health watch runs on a fake clock.
 import { generateKeyPairSync, type KeyObject } from 'node:crypto';
-import { createReadStream } from 'node:fs';
+import { createReadStream, readFileSync } from 'node:fs';
 import { mkdtemp, readFile, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -123,6 +123,21 @@ describe('skyminer update on a board', () => {
     expect(await readEnv(env)).toEqual({ bootcmd: 'run distro_bootcmd', skyminer_slot: 'B' });
     expect(await readRecord(join(dir, 'update.json'))).toMatchObject({ stage: 'committed' });
     expect(await uBoot()).toBe('B');
+  });
+
+  it('tells its progress as it writes, reads back and switches, the last after the boot is switched', async () => {
+    const root = Buffer.alloc(3 << 20, 0x5a);
+    const file = await bundle('0.2.0', root);
+    const seen: (string | undefined)[] = [];
+    await installBundle(createReadStream(file), {
+      ...ctx('A'),
+      progress: () =>
+        void seen.push(readFileSync(join(dir, 'env')).includes('skyminer_try=B') ? 'try' : undefined),
+    });
+    // At least a piece written, the flush, three MiB read back, and the switch.
+    expect(seen.length).toBeGreaterThanOrEqual(6);
+    expect(seen.at(-1)).toBe('try');
+    expect(seen.slice(0, -1).every((s) => s === undefined)).toBe(true);
   });
 
   it('falls back by itself when the new slot never comes up, and reports it on the old one', async () => {

@@ -1,5 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { MemoryRoot } from '../../../drivers/fileroot/memory-root.js';
+import { MemoryLogger } from '../../../drivers/logger.js';
 import { EmulatedWatchdog } from '../../../drivers/watchdog/emulated.js';
 import { WDIOF_CARDRESET, type Watchdog } from '../../../drivers/watchdog/watchdog.js';
 import { Agent } from '../../../firmware/agent/agent.js';
@@ -19,6 +20,7 @@ import {
   type AgentMessage,
   type Heartbeat,
 } from '../../../firmware/protocol/messages.js';
+import type { BoardUpdater } from '../../../firmware/update/board-updater.js';
 import { FakeDatagrams } from '../../lib/fake-datagrams.js';
 
 const key = Buffer.alloc(32, 0x42);
@@ -190,6 +192,87 @@ describe('agent', () => {
     await vi.advanceTimersByTimeAsync(5000);
     expect(net.sent.length).toBe(count);
     expect(resets).toBe(1);
+    await agent.stop();
+  });
+});
+
+describe('agent during an update install', () => {
+  /** An updater whose install is under way, its progress count moved by the test. */
+  function installing() {
+    const u = { count: 0 as number | undefined };
+    const updater: BoardUpdater = {
+      start: async () => {},
+      stop: () => {},
+      report: () => undefined,
+      install: () => {},
+      commit: () => {},
+      checked: () => {},
+      progress: () => u.count,
+    };
+    return { u, updater };
+  }
+
+  function agentInstalling(updater: BoardUpdater, watchdog: Watchdog, logger = new MemoryLogger()) {
+    const agent = new Agent({
+      board: 3,
+      manager: { host: '127.0.0.1', port: 7700 },
+      intervalMs: 1000,
+      key,
+      // The install's own load: the loop and the checks are late at every heartbeat.
+      checks: [{ name: 'event-loop', check: () => false }],
+      datagrams: () => Promise.resolve(new FakeDatagrams()),
+      watchdog: { device: watchdog, timeoutS: 3, disarmOnStop: true },
+      updater,
+      monotonicMs: () => Date.now(),
+      logger,
+    });
+    return { agent, logger };
+  }
+
+  it('keeps petting while the install gets on though its checks fail, and says so once', async () => {
+    const { u, updater } = installing();
+    const watchdog = new EmulatedWatchdog(() => {});
+    const { agent, logger } = agentInstalling(updater, watchdog);
+    await agent.start();
+    for (let s = 0; s < 30; s++) {
+      u.count! += 1;
+      await vi.advanceTimersByTimeAsync(1000);
+    }
+    expect(watchdog.resets).toBe(0);
+    expect(logger.lines).toEqual([
+      'warn: board 3: failing event-loop; the watchdog is still petted while the update installs',
+    ]);
+    await agent.stop();
+  });
+
+  it('lets the watchdog reset the board once a failing install stops moving for the watchdog timeout', async () => {
+    const { u, updater } = installing();
+    const watchdog = new EmulatedWatchdog(() => {});
+    const { agent, logger } = agentInstalling(updater, watchdog);
+    await agent.start();
+    for (let s = 0; s < 10; s++) {
+      u.count! += 1;
+      await vi.advanceTimersByTimeAsync(1000);
+    }
+    // Stalled: petted for the grace (3 s) after its last move, then the watchdog's own 3 s.
+    await vi.advanceTimersByTimeAsync(5500);
+    expect(watchdog.resets).toBe(0);
+    await vi.advanceTimersByTimeAsync(1500);
+    expect(watchdog.resets).toBe(1);
+    expect(logger.lines.at(-1)).toBe('warn: board 3: failing event-loop; the watchdog is no longer petted');
+    await agent.stop();
+  });
+
+  it('pets no longer once the install is over, however recently it moved', async () => {
+    const { u, updater } = installing();
+    const watchdog = new EmulatedWatchdog(() => {});
+    const { agent } = agentInstalling(updater, watchdog);
+    await agent.start();
+    u.count = 5;
+    await vi.advanceTimersByTimeAsync(2000);
+    u.count = undefined;
+    await vi.advanceTimersByTimeAsync(4500);
+    expect(watchdog.resets).toBe(1);
     await agent.stop();
   });
 });
