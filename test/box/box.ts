@@ -9,6 +9,7 @@ import type { SkywireJson } from '../../firmware/rewards/skywire-output.js';
 import { extractBootFiles } from '../../images/emulator/qemu-session.js';
 import { UBOOT_QEMU_ARM64 } from '../../images/emulator/uboot.js';
 import { BoardMachine, type BoardSpec } from './board.js';
+import { consoleText } from './console-log.js';
 import { Lan } from './lan.js';
 import { slotFlash, ubootDefaultEnv } from './uboot-flash.js';
 
@@ -253,7 +254,7 @@ export async function managerCommand(box: Box, command: string, timeoutMs = 60_0
   c.skipToEnd();
   c.send(`${command}\r`);
   const m = await c.expect(new RegExp(`${escape(command)}\\r*\\n([\\s\\S]*?)${PROMPT}`), timeoutMs);
-  return m[1]!.replace(/\x1b\[[0-9;?]*[A-Za-z]/g, '').replace(/\r/g, '');
+  return consoleText(m[1]!);
 }
 
 function escape(text: string): string {

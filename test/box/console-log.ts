@@ -90,6 +90,18 @@ export class ConsoleLog {
     const tag = `@@${Math.random().toString(36).slice(2, 8)}`;
     this.send(`${command}; echo ${tag}-$((6*7))\n`);
     const m = await this.expect(new RegExp(`([\\s\\S]*?)${tag}-42\\r*\\n`), timeoutMs);
-    return m[1]!.replace(/\x1b\[[0-9;?]*[A-Za-z]/g, '').replace(/\r/g, '');
+    return consoleText(m[1]!);
   }
+}
+
+/**
+ * What a command printed on a serial console, as plain text: no terminal escapes, no carriage returns, and none
+ * of the kernel's own lines, which it drops into the output wherever it stood (a slow host makes it say
+ * `hrtimer: interrupt took ...`).
+ */
+export function consoleText(raw: string): string {
+  return raw
+    .replace(/\x1b\[[0-9;?]*[A-Za-z]/g, '')
+    .replace(/\r/g, '')
+    .replace(/\[ *\d+\.\d{6}\] [^\n]*\n/g, '');
 }
