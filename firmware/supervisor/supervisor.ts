@@ -680,6 +680,7 @@ export class Supervisor implements SupervisorOperator {
         board: s.board,
         status: s.status,
         earning: s.status === 'up' && s.health?.ok !== false,
+        ...(s.health?.ok === false ? { failing: s.health.failing } : {}),
         ...(s.bootId !== undefined ? { bootId: s.bootId } : {}),
         ...(firmware ? { firmware } : {}),
         ...(visor ? { visor } : {}),

@@ -54,6 +54,8 @@ export interface BoardSeen {
   status: string;
   /** Up with its health checks passing: earning. */
   earning: boolean;
+  /** The checks failing at its latest heartbeat, which keep an up board from earning. */
+  failing?: readonly string[];
   bootId?: string;
   firmware?: FirmwareReport;
   visor?: VisorSeen;
@@ -196,7 +198,11 @@ export function planRollout(
       if (upFor(kind, b))
         return { board: b.board, phase: 'waiting', since: o.now, ...(from ? { from } : {}) };
       const note =
-        b.earning && kind === 'visor' ? 'its visor was not running at the start' : `${b.status} at the start`;
+        b.earning && kind === 'visor'
+          ? 'its visor was not running at the start'
+          : b.status === 'up'
+            ? `up but failing ${b.failing?.length ? b.failing.join(', ') : 'its checks'} at the start`
+            : `${b.status} at the start`;
       return { board: b.board, phase: 'skipped', since: o.now, note };
     }),
   };

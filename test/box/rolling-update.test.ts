@@ -96,6 +96,9 @@ async function untilBoards(
 const allUp = (boards: BoardReport[]): boolean =>
   boards.length === BOARDS && boards.every((b) => b.status === 'up');
 
+/** A rollout takes the boards up and healthy when it starts; a TCG worker's checks fail now and then under load. */
+const allHealthy = (boards: BoardReport[]): boolean => allUp(boards) && boards.every((b) => b.healthy);
+
 function updateStatus(): Promise<Rollout | null> {
   return managerJsonObject<Rollout | null>(box, 'update status --json').catch((err: Error) => {
     // No rollout yet prints `null`, which is no JSON object.
@@ -134,6 +137,7 @@ describe('a QEMU box of four boards booted through U-Boot', () => {
       await openShell(m);
       await m.console.shell('mkdir -p /mnt/stick; mount -o ro -t ext4 /dev/vdb /mnt/stick', 120_000);
       await closeShell(m);
+      await untilBoards('every board up and healthy', allHealthy, BOARD_UP_MS);
       const startedAt = Date.now();
       for (const b of box.boards) consoleAtStart.set(b.slot, b.console.output.length);
       const answer = await managerCommand(box, `update /mnt/stick/${BUNDLE}`, 600_000);

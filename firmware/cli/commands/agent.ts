@@ -1,7 +1,7 @@
 import { spawn } from 'node:child_process';
-import { DirectoryRoot } from '../../../drivers/fileroot/file-root.js';
 import { existsSync } from 'node:fs';
 import { loadNativeIoctl } from '../../../drivers/native/addon.js';
+import { KernelRoot } from '../../../drivers/proc/kernel-root.js';
 import { DevWatchdog } from '../../../drivers/watchdog/dev-watchdog.js';
 import { mkdir } from 'node:fs/promises';
 import { spawnRunner } from '../../../drivers/disks/command-runner.js';
@@ -127,7 +127,9 @@ export async function agentCommand(argv: string[]): Promise<number> {
       : {}),
     logger: stderrLogger,
     hardware: {
-      root: new DirectoryRoot('/'),
+      // Read synchronously: through the thread pool, a loaded one-core board took seconds to read /proc/meminfo
+      // and its memory check failed (and stopped the watchdog's petting) though memory was plentiful.
+      root: new KernelRoot('/'),
       run: spawnRunner,
       statfs: realStatfs,
       ensureDir: (p) => mkdir(p, { recursive: true }).then(() => undefined),

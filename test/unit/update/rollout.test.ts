@@ -294,6 +294,16 @@ describe('box-wide rollout', () => {
     expect(box.log.filter((a) => a.kind === 'reboot').map((a) => a.board)).toEqual([3, 1]);
   });
 
+  it('says which checks kept an up board out: up but failing them at the start', () => {
+    const box = new FakeBox(4);
+    box.boards.get(3)!.seen = { board: 3, status: 'up', earning: false, failing: ['event-loop', 'memory'] };
+    const r = box.run(start(box));
+    expect(r.boards.find((b) => b.board === 3)).toMatchObject({
+      phase: 'skipped',
+      note: 'up but failing event-loop, memory at the start',
+    });
+  });
+
   it('leaves out boards that were not up at the start and names them', () => {
     const box = new FakeBox(4);
     box.boards.get(3)!.seen = { board: 3, status: 'off', earning: false };
