@@ -128,6 +128,22 @@ describe('box-wide update in the simulator', () => {
     expect(events.filter((e) => e.event === 'restart')).toEqual([]);
   }, 150_000);
 
+  it("takes back a board's install silence when the owner stops the rollout in the middle of its install", async () => {
+    const { sim } = await startSim();
+    const silence = new Map<number, boolean>();
+    const sup = sim.supervisor;
+    const updateInstalling = sup.updateInstalling.bind(sup);
+    sup.updateInstalling = (board, on) => {
+      silence.set(board, on);
+      updateInstalling(board, on);
+    };
+    await rollout(sim).begin(await bundle('1.1.0'), 'test');
+    await waitFor('board 2 given the install silence', () => silence.get(2) === true, 20_000);
+    expect(await rollout(sim).cancel('owner')).toEqual({ ok: true, message: 'update to 1.1.0 stopped' });
+    expect([...silence].filter(([, on]) => on)).toEqual([]);
+    expect(silence.get(2)).toBe(false);
+  }, 60_000);
+
   it('stops at a board whose new slot does not boot, says where, and the others keep their slots', async () => {
     const { sim, events } = await startSim();
     sim.trialFaults.set(3, 'no-boot');
