@@ -197,8 +197,11 @@ describe('agent', () => {
 });
 
 describe('agent during an update install', () => {
-  /** An updater whose install is under way, its progress count moved by the test. */
-  function installing() {
+  /**
+   * An agent whose every check fails (the install's own load) with an install under way: `u.count` is the
+   * updater's progress, moved by the test; `moving(n)` moves it once a second for n seconds.
+   */
+  function agentInstalling() {
     const u = { count: 0 as number | undefined };
     const updater: BoardUpdater = {
       start: async () => {},
@@ -209,16 +212,13 @@ describe('agent during an update install', () => {
       checked: () => {},
       progress: () => u.count,
     };
-    return { u, updater };
-  }
-
-  function agentInstalling(updater: BoardUpdater, watchdog: Watchdog, logger = new MemoryLogger()) {
+    const watchdog = new EmulatedWatchdog(() => {});
+    const logger = new MemoryLogger();
     const agent = new Agent({
       board: 3,
       manager: { host: '127.0.0.1', port: 7700 },
       intervalMs: 1000,
       key,
-      // The install's own load: the loop and the checks are late at every heartbeat.
       checks: [{ name: 'event-loop', check: () => false }],
       datagrams: () => Promise.resolve(new FakeDatagrams()),
       watchdog: { device: watchdog, timeoutS: 3, disarmOnStop: true },
@@ -226,18 +226,19 @@ describe('agent during an update install', () => {
       monotonicMs: () => Date.now(),
       logger,
     });
-    return { agent, logger };
+    const moving = async (seconds: number) => {
+      for (let s = 0; s < seconds; s++) {
+        u.count! += 1;
+        await vi.advanceTimersByTimeAsync(1000);
+      }
+    };
+    return { u, watchdog, logger, agent, moving };
   }
 
   it('keeps petting while the install gets on though its checks fail, and says so once', async () => {
-    const { u, updater } = installing();
-    const watchdog = new EmulatedWatchdog(() => {});
-    const { agent, logger } = agentInstalling(updater, watchdog);
+    const { watchdog, logger, agent, moving } = agentInstalling();
     await agent.start();
-    for (let s = 0; s < 30; s++) {
-      u.count! += 1;
-      await vi.advanceTimersByTimeAsync(1000);
-    }
+    await moving(30);
     expect(watchdog.resets).toBe(0);
     expect(logger.lines).toEqual([
       'warn: board 3: failing event-loop; the watchdog is still petted while the update installs',
@@ -246,14 +247,9 @@ describe('agent during an update install', () => {
   });
 
   it('lets the watchdog reset the board once a failing install stops moving for the watchdog timeout', async () => {
-    const { u, updater } = installing();
-    const watchdog = new EmulatedWatchdog(() => {});
-    const { agent, logger } = agentInstalling(updater, watchdog);
+    const { watchdog, logger, agent, moving } = agentInstalling();
     await agent.start();
-    for (let s = 0; s < 10; s++) {
-      u.count! += 1;
-      await vi.advanceTimersByTimeAsync(1000);
-    }
+    await moving(10);
     // Stalled: petted for the grace (3 s) after its last move, then the watchdog's own 3 s.
     await vi.advanceTimersByTimeAsync(5500);
     expect(watchdog.resets).toBe(0);
@@ -264,9 +260,7 @@ describe('agent during an update install', () => {
   });
 
   it('pets no longer once the install is over, however recently it moved', async () => {
-    const { u, updater } = installing();
-    const watchdog = new EmulatedWatchdog(() => {});
-    const { agent } = agentInstalling(updater, watchdog);
+    const { u, watchdog, agent } = agentInstalling();
     await agent.start();
     u.count = 5;
     await vi.advanceTimersByTimeAsync(2000);
